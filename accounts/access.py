@@ -1,0 +1,64 @@
+"""Who may open a company's pages and API: members of an active company, by role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+
+from accounts.models import Membership
+from accounts.selectors import resolve_membership
+
+ALL_ROLES = frozenset(Membership.Role.values)
+WRITER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MEMBER})
+View = Callable[..., HttpResponse]
+
+
+def company_view(*, roles: Iterable[str] = ALL_ROLES) -> Callable[[View], View]:
+    """Resolve ``company_id`` from the URL for a logged-in member; 404 for anyone else.
+
+    Sets ``request.company`` and ``request.membership``; the tenant is set for the request's
+    transaction. A member whose role is not in ``roles`` gets 403.
+    """
+    allowed = frozenset(roles)
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, company_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = resolve_membership(user=request.user, company_id=company_id)
+            if membership.role not in allowed:
+                raise DjangoPermissionDenied
+            request.company = membership.company  # type: ignore[attr-defined]
+            request.membership = membership  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+class CompanyScopedAPIMixin:
+    """For DRF views under /api/v1/companies/{company_id}/: same rule as ``company_view``.
+
+    Safe methods are open to every member; writes need a writer role (guests read only).
+    """
+
+    kwargs: dict[str, Any]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        try:
+            membership = resolve_membership(user=request.user, company_id=int(self.kwargs["company_id"]))
+        except (Http404, ValueError) as exc:
+            raise NotFound from exc
+        if request.method not in ("GET", "HEAD", "OPTIONS") and membership.role not in WRITER_ROLES:
+            raise PermissionDenied("Guests have read-only access.")
+        self.company = membership.company
+        self.membership = membership

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from axes.exceptions import AxesBackendPermissionDenied
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, inline_serializer
+from knox.models import AuthToken
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class ObtainTokenView(APIView):
+    """Exchange email and password for an API token (send it as ``Authorization: Token …``)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField(),
+                                                            "expiry": serializers.DateTimeField()})},
+    )
+    def post(self, request: Request) -> Response:
+        body = TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            user = authenticate(request._request, username=body.validated_data["email"].lower(),
+                                password=body.validated_data["password"])
+        except AxesBackendPermissionDenied:
+            user = None
+        if getattr(request._request, "axes_locked_out", False):
+            return Response({"detail": "Too many failed attempts. Try again later."},
+                            status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if user is None or not user.is_active:
+            return Response({"detail": "Email or password is not correct."}, status=status.HTTP_400_BAD_REQUEST)
+        instance, token = AuthToken.objects.create(user=user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+class CompanySerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="company_id")
+    name = serializers.CharField(source="company.name")
+    status = serializers.CharField(source="company.status")
+    role = serializers.CharField()
+
+
+class CompanyListView(APIView):
+    """The caller's companies, with their ids for the company-scoped routes."""
+
+    @extend_schema(responses=CompanySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        memberships = selectors.memberships_of(request.user)
+        return Response(CompanySerializer(memberships, many=True).data)

@@ -1,0 +1,29 @@
+"""Emails of the accounts app, sent from the outbox (ids in, re-fetched here)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts import outbox
+from accounts.models import User
+
+
+def send_templated_email(*, to: str, template: str, context: dict[str, object]) -> None:
+    """Render emails/<template>_subject.txt, .txt and .html and send them to one address."""
+    context = {**context, "site_url": settings.SITE_URL.rstrip("/")}
+    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+@outbox.handler("accounts.welcome_email")
+def send_welcome_email(*, user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return  # the account went away before the mail: nothing to say
+    send_templated_email(to=user.email, template="welcome", context={"user": user})

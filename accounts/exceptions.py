@@ -1,0 +1,6 @@
+class AccountsError(Exception):
+    """Base of the accounts app's expected failures (shown to the user, never a 500)."""
+
+
+class EmailAlreadyRegistered(AccountsError):
+    pass

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with their email address; belongs to companies through Membership."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return f"User #{self.pk}"  # no personal value: str() reaches logs and admin breadcrumbs
+
+
+class Company(models.Model):
+    """A tenant. Its rows in every tenant table carry its id as ``company_id``."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+        PURGED = "purged", "Purged"
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="active") | models.Q(closed_at__isnull=False),
+                name="company_closed_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Company #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Membership(models.Model):
+    """Who may open a company, and as what.
+
+    A directory table, not tenant data: the Company Selection page reads one user's
+    memberships across companies, so it is scoped in the application by user and company
+    rather than by row-level security (see ``tenancy.GLOBAL_TABLES_WITH_COMPANY``).
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+        GUEST = "guest", "Guest"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company")]
+        indexes = [models.Index(fields=["company", "role"], name="membership_company_role")]
+
+    def __str__(self) -> str:
+        return f"Membership #{self.pk} ({self.role})"
+
+
+class OutboxMessage(models.Model):
+    """A job that must happen, written in the same transaction as the change that causes it.
+
+    ``payload`` holds ids only, never personal values. A row is delivered once: the worker
+    claims it with ``SELECT … FOR UPDATE SKIP LOCKED`` and marks it in the same transaction.
+    """
+
+    handler = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="outbox_pending", condition=models.Q(delivered_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Outbox #{self.pk} {self.handler}"

@@ -1,0 +1,39 @@
+"""Reads of the accounts app. Tenant selection happens here, once per request."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.http import Http404
+
+from accounts.models import Company, Membership, User
+from accounts.tenancy import SETTING
+
+
+def memberships_of(user: User) -> QuerySet[Membership]:
+    """The Company Selection list: every company the user belongs to, newest first."""
+    return Membership.objects.filter(user=user).select_related("company").order_by("-company__created_at")
+
+
+def members_of(company: Company) -> QuerySet[Membership]:
+    return Membership.objects.filter(company=company).select_related("user").order_by("role", "user__email")
+
+
+def resolve_membership(*, user: User, company_id: int) -> Membership:
+    """The user's membership of an active company, and that company set as the tenant.
+
+    The ``set_config`` rides on the membership query (one round trip instead of two); it only
+    runs when the row exists, so a stranger's request sets nothing. Raise Http404 otherwise:
+    another company's existence is not revealed.
+    """
+    if not user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.filter(user=user, company_id=company_id, company__status=Company.Status.ACTIVE)
+        .select_related("company")
+        .annotate(_tenant=RawSQL("set_config(%s, %s, true)", [SETTING, str(int(company_id))]))
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such company")
+    return membership

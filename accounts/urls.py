@@ -1,0 +1,21 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+from accounts.forms import EmailAuthenticationForm
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm,
+                                                         redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(
+        success_url="/accounts/password/change/done/"), name="password-change"),
+    path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
+    path("companies/", views.company_selection, name="company-selection"),
+    path("companies/new/", views.company_create, name="company-create"),
+    path("companies/manage/", views.manage_first, name="manage-first"),
+    path("companies/<int:company_id>/manage/", views.manage, name="manage"),
+]

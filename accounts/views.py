@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts import selectors, services
+from accounts.access import company_view
+from accounts.exceptions import EmailAlreadyRegistered
+from accounts.forms import CompanyForm, SignUpForm
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:company-selection")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.sign_up(**form.cleaned_data)
+        except EmailAlreadyRegistered:
+            form.add_error("email", "An account with this email already exists. Log in instead.")
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to Soft Helpers. Your company is ready.")
+            return redirect("accounts:company-selection")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def company_selection(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/company_selection.html",
+        {"memberships": selectors.memberships_of(request.user), "tab": "companies", "form": CompanyForm()},
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def company_create(request: HttpRequest) -> HttpResponse:
+    form = CompanyForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/company_selection.html",
+                      {"memberships": selectors.memberships_of(request.user), "tab": "companies", "form": form},
+                      status=400)
+    company = services.create_company(name=form.cleaned_data["name"], owner=request.user)
+    messages.success(request, "Company created.")
+    return redirect("ledger:company-home", company_id=company.pk)
+
+
+@login_required
+def manage_first(request: HttpRequest) -> HttpResponse:
+    """The Manage Soft Helpers tab opens on the user's most recent company."""
+    membership = selectors.memberships_of(request.user).filter(company__status="active").first()
+    if membership is None:
+        raise Http404("You have no active company.")
+    return redirect("accounts:manage", company_id=membership.company_id)
+
+
+@company_view()
+def manage(request: HttpRequest) -> HttpResponse:
+    """Manage Soft Helpers: the company's members and their roles."""
+    return render(
+        request,
+        "accounts/manage.html",
+        {
+            "tab": "manage",
+            "company": request.company,  # type: ignore[attr-defined]
+            "membership": request.membership,  # type: ignore[attr-defined]
+            "members": selectors.members_of(request.company),  # type: ignore[attr-defined]
+            "memberships": selectors.memberships_of(request.user).filter(company__status="active"),
+        },
+    )

@@ -1,0 +1,2 @@
+class RecordInUse(Exception):
+    """A record other records still point to cannot be deleted (tenant FKs are PROTECT)."""

@@ -1,0 +1,124 @@
+"""The accounting data the privacy policy protects. Every row carries ``company_id``.
+
+Child rows (invoice lines, connections, transactions) repeat ``company_id`` on purpose:
+isolation, purge and sharding by company need no joins. Composite foreign keys
+``(company_id, parent_id)`` (migration 0002) make a child of another company's parent
+impossible even for a buggy caller, since plain foreign-key checks bypass row-level security.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from accounts.tenancy import TenantModel
+
+
+class Contact(TenantModel):
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "name"], name="contact_company_name")]
+
+    def __str__(self) -> str:
+        return f"Contact #{self.pk}"
+
+
+class Invoice(TenantModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=40)
+    issue_date = models.DateField(default=timezone.localdate)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    currency = models.CharField(max_length=3, default="USD")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique_per_company"),
+            models.CheckConstraint(
+                condition=models.Q(due_date__isnull=True) | models.Q(due_date__gte=models.F("issue_date")),
+                name="invoice_due_after_issue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice #{self.pk}"
+
+
+class InvoiceLine(TenantModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"),
+                                   validators=[MinValueValidator(Decimal("0"))])
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"Invoice line #{self.pk}"
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class BankAccount(TenantModel):
+    name = models.CharField(max_length=100, help_text="Your label for this account")
+    bank_name = models.CharField(max_length=100, blank=True)
+    holder_name = models.CharField(max_length=200)
+    account_number = models.CharField(max_length=40)
+    currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"Bank account #{self.pk}"
+
+
+class BankConnection(TenantModel):
+    """Credentials the user gave us to import statements (CON-2, SHR-1); never shown again."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="connections")
+    provider = models.CharField(max_length=100)
+    login_name = models.CharField(max_length=150)
+    credentials = models.TextField()
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_import_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"Bank connection #{self.pk}"
+
+
+class BankTransaction(TenantModel):
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="transactions")
+    booked_on = models.DateField()
+    description = models.CharField(max_length=300)
+    counterparty = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "booked_on"], name="banktx_company_booked")]
+
+    def __str__(self) -> str:
+        return f"Bank transaction #{self.pk}"

@@ -1,0 +1,62 @@
+"""The ledger's record types as the pages and the API present them: one table, one place.
+
+Each entry names its model, list columns, detail fields, form and the selector that scopes
+it to a company. Pages, URLs and the cross-company isolation tests are generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+
+from accounts.models import Company
+from ledger import forms, selectors
+from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice
+
+
+@dataclass(frozen=True)
+class Resource:
+    slug: str
+    model: type[Model]
+    title: str
+    singular: str
+    form_class: type[ModelForm]
+    queryset: Callable[..., QuerySet]
+    columns: tuple[tuple[str, str], ...]
+    details: tuple[tuple[str, str], ...]
+
+    def for_company(self, company: Company) -> QuerySet:
+        return self.queryset(company=company)
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("contacts", Contact, "Contacts", "contact", forms.ContactForm, selectors.contacts,
+             columns=(("Name", "name"), ("Email", "email"), ("Phone", "phone")),
+             details=(("Name", "name"), ("Email", "email"), ("Phone", "phone"), ("Address", "address"))),
+    Resource("invoices", Invoice, "Invoices", "invoice", forms.InvoiceForm, selectors.invoices,
+             columns=(("Number", "number"), ("Contact", "contact.name"), ("Issued", "issue_date"),
+                      ("Status", "get_status_display"), ("Total", "total")),
+             details=(("Number", "number"), ("Contact", "contact.name"), ("Issued", "issue_date"),
+                      ("Due", "due_date"), ("Status", "get_status_display"), ("Currency", "currency"),
+                      ("Notes", "notes"))),
+    Resource("bank-accounts", BankAccount, "Bank accounts", "bank account", forms.BankAccountForm,
+             selectors.bank_accounts,
+             columns=(("Name", "name"), ("Bank", "bank_name"), ("Holder", "holder_name"), ("Currency", "currency")),
+             details=(("Name", "name"), ("Bank", "bank_name"), ("Holder", "holder_name"),
+                      ("Account number", "account_number"), ("Currency", "currency"))),
+    Resource("bank-connections", BankConnection, "Bank connections", "bank connection", forms.BankConnectionForm,
+             selectors.bank_connections,
+             columns=(("Provider", "provider"), ("Account", "bank_account.name"), ("Status", "get_status_display")),
+             details=(("Provider", "provider"), ("Account", "bank_account.name"), ("Login name", "login_name"),
+                      ("Status", "get_status_display"), ("Last import", "last_import_at"))),
+    Resource("bank-transactions", BankTransaction, "Bank transactions", "bank transaction", forms.BankTransactionForm,
+             selectors.bank_transactions,
+             columns=(("Date", "booked_on"), ("Account", "bank_account.name"), ("Description", "description"),
+                      ("Amount", "amount")),
+             details=(("Date", "booked_on"), ("Account", "bank_account.name"), ("Description", "description"),
+                      ("Counterparty", "counterparty"), ("Amount", "amount"))),
+)
+BY_SLUG = {resource.slug: resource for resource in RESOURCES}

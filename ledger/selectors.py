@@ -1,0 +1,58 @@
+"""Reads of the ledger. Every function takes the company explicitly; RLS backs the filter."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypeVar
+
+from django.db.models import DecimalField, F, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from accounts.models import Company
+from accounts.tenancy import TenantModel
+from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice
+
+T = TypeVar("T", bound=TenantModel)
+
+
+def contacts(*, company: Company) -> QuerySet[Contact]:
+    return Contact.objects.filter(company=company).order_by("name", "id")
+
+
+def invoices(*, company: Company) -> QuerySet[Invoice]:
+    """Invoices with their contact and total, in one query for any page size."""
+    total = Coalesce(
+        Sum(F("lines__quantity") * F("lines__unit_price"), output_field=DecimalField(max_digits=20, decimal_places=2)),
+        Value(Decimal("0")),
+    )
+    return (
+        Invoice.objects.filter(company=company)
+        .select_related("contact")
+        .annotate(total=total)
+        .order_by("-issue_date", "-id")
+    )
+
+
+def bank_accounts(*, company: Company) -> QuerySet[BankAccount]:
+    return BankAccount.objects.filter(company=company).order_by("name", "id")
+
+
+def bank_connections(*, company: Company) -> QuerySet[BankConnection]:
+    return BankConnection.objects.filter(company=company).select_related("bank_account").order_by("-created_at", "-id")
+
+
+def bank_transactions(*, company: Company) -> QuerySet[BankTransaction]:
+    return (
+        BankTransaction.objects.filter(company=company)
+        .select_related("bank_account")
+        .order_by("-booked_on", "-id")
+    )
+
+
+def get_one(queryset: QuerySet[T], pk: object) -> T:
+    """One record of an already company-scoped queryset, or 404 (never another company's)."""
+    try:
+        return queryset.get(pk=int(str(pk)))
+    except (ValueError, queryset.model.DoesNotExist) as exc:
+        raise Http404 from exc

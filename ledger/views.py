@@ -1,0 +1,142 @@
+"""Pages for the ledger, generated from ``resources.RESOURCES``; writes go through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Model
+from django.forms import BaseFormSet, ModelForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import WRITER_ROLES, company_view
+from ledger import selectors, services
+from ledger.exceptions import RecordInUse
+from ledger.forms import InvoiceLineFormSet
+from ledger.models import BankConnection, Invoice
+from ledger.resources import BY_SLUG, RESOURCES, Resource
+
+PAGE_SIZE = 50
+
+
+def _resource(slug: str) -> Resource:
+    try:
+        return BY_SLUG[slug]
+    except KeyError as exc:
+        raise Http404 from exc
+
+
+def _context(request: HttpRequest, resource: Resource | None = None, **extra: Any) -> dict[str, Any]:
+    return {"company": request.company, "membership": request.membership,  # type: ignore[attr-defined]
+            "can_write": request.membership.role in WRITER_ROLES,  # type: ignore[attr-defined]
+            "resources": RESOURCES, "resource": resource, **extra}
+
+
+@company_view()
+def company_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "ledger/company_home.html", _context(request))
+
+
+@company_view()
+def record_list(request: HttpRequest, slug: str) -> HttpResponse:
+    resource = _resource(slug)
+    page = Paginator(resource.for_company(request.company), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "ledger/record_list.html", _context(request, resource, page=page))
+
+
+@company_view()
+def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    resource = _resource(slug)
+    record = selectors.get_one(resource.for_company(request.company), pk)
+    return render(request, "ledger/record_detail.html", _context(request, resource, record=record))
+
+
+def _lines_formset(request: HttpRequest, invoice: Invoice | None) -> BaseFormSet:
+    initial = None
+    if invoice is not None:
+        initial = [{"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price}
+                   for line in invoice.lines.all()]
+    return InvoiceLineFormSet(request.POST or None, initial=initial, prefix="lines")
+
+
+def _save(request: HttpRequest, resource: Resource, form: ModelForm, lines: BaseFormSet | None,
+          record: Model | None) -> Model:
+    company, actor, data = request.company, request.user, form.cleaned_data  # type: ignore[attr-defined]
+    if resource.model is Invoice:
+        line_data = [line for line in (lines.cleaned_data if lines else []) if line.get("description")]
+        return services.save_invoice(company=company, actor=actor, invoice=record, fields=data, lines=line_data)
+    if resource.model is BankConnection:
+        if record is None:
+            return services.connect_bank(company=company, actor=actor, bank_account_id=data["bank_account"].pk,
+                                         provider=data["provider"], login_name=data["login_name"],
+                                         credentials=data["credentials"])
+        return services.update_bank_connection(company=company, actor=actor, connection=record, fields=data)
+    if record is None:
+        return services.create_record(company=company, model=resource.model, actor=actor, fields=data)
+    return services.update_record(company=company, record=record, actor=actor, fields=data)
+
+
+def _edit(request: HttpRequest, resource: Resource, record: Model | None) -> HttpResponse:
+    form = resource.form_class(request.POST or None, instance=record, company=request.company)  # type: ignore[attr-defined]
+    lines = _lines_formset(request, record) if resource.model is Invoice else None
+    if request.method == "POST" and form.is_valid() and (lines is None or lines.is_valid()):
+        try:
+            saved = _save(request, resource, form, lines, record)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, f"The {resource.singular} was saved.")
+            return redirect(f"ledger:{resource.slug}-detail", company_id=request.company.pk, pk=saved.pk)  # type: ignore[attr-defined]
+    status = 400 if request.method == "POST" else 200
+    return render(request, "ledger/record_form.html", _context(request, resource, form=form, lines=lines,
+                                                                record=record), status=status)
+
+
+def _attach_errors(form: ModelForm, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@company_view(roles=WRITER_ROLES)
+@require_http_methods(["GET", "POST"])
+def record_create(request: HttpRequest, slug: str) -> HttpResponse:
+    return _edit(request, _resource(slug), None)
+
+
+@company_view(roles=WRITER_ROLES)
+@require_http_methods(["GET", "POST"])
+def record_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    resource = _resource(slug)
+    return _edit(request, resource, selectors.get_one(resource.for_company(request.company), pk))
+
+
+@company_view(roles=WRITER_ROLES)
+@require_http_methods(["GET", "POST"])
+def record_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    resource = _resource(slug)
+    record = selectors.get_one(resource.for_company(request.company), pk)
+    if request.method == "POST":
+        try:
+            services.delete_record(company=request.company, record=record, actor=request.user)  # type: ignore[attr-defined]
+        except RecordInUse:
+            messages.error(request, f"This {resource.singular} is still used by other records; remove those first.")
+            return redirect(f"ledger:{resource.slug}-detail", company_id=request.company.pk, pk=record.pk)  # type: ignore[attr-defined]
+        messages.success(request, f"The {resource.singular} was deleted.")
+        return redirect(f"ledger:{resource.slug}-list", company_id=request.company.pk)  # type: ignore[attr-defined]
+    return render(request, "ledger/record_delete.html", _context(request, resource, record=record))
+
+
+@company_view(roles=WRITER_ROLES)
+@require_POST
+def bank_connection_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = selectors.get_one(selectors.bank_connections(company=request.company), pk)  # type: ignore[attr-defined]
+    services.disconnect_bank(company=request.company, actor=request.user, connection=connection)  # type: ignore[attr-defined]
+    messages.success(request, "Disconnected. The stored credentials were deleted.")
+    return redirect("ledger:bank-connections-detail", company_id=request.company.pk, pk=pk)  # type: ignore[attr-defined]

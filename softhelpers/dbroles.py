@@ -1,0 +1,66 @@
+"""The two database roles: the owner (migrations) and the app role (everything else).
+
+The app role logs in, owns nothing, is neither superuser nor BYPASSRLS, and gets plain
+DML on the tables. Row-level security therefore applies to it, including on tables it
+reads through foreign-key checks.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg2 import sql
+
+# Tables the app may insert into but never change or delete from (filled by later issues).
+APPEND_ONLY_TABLES: set[str] = set()
+
+
+def ensure_app_role(*, password: str = "") -> bool:
+    """Create the app role if missing (as the owner). Return True when it was created."""
+    user = settings.DATABASE_APP_USER
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [user])
+        if cursor.fetchone():
+            if password:
+                cursor.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(user)), [password])
+            return False
+        statement = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
+            sql.Identifier(user)
+        )
+        if password:
+            statement = sql.SQL("{} PASSWORD %s").format(statement)
+        cursor.execute(statement, [password] if password else None)
+        return True
+
+
+def grant_app_privileges(*, using: str = "owner") -> None:
+    """Give the app role DML on every table and sequence; idempotent, run after each migrate."""
+    user = sql.Identifier(settings.DATABASE_APP_USER)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(user))
+        cursor.execute(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(user)
+        )
+        cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(user))
+        for table in sorted(APPEND_ONLY_TABLES):
+            cursor.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), user))
+
+
+def assert_app_role_is_confined(connection: BaseDatabaseWrapper) -> None:
+    """Refuse to serve through a role that row-level security would not apply to."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper, rolbypassrls, current_user FROM pg_roles WHERE rolname = current_user"
+        )
+        superuser, bypass, user = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+        )
+        (owned,) = cursor.fetchone()
+    if superuser or bypass or owned:
+        raise ImproperlyConfigured(
+            f"The app database role {user!r} must not be superuser, BYPASSRLS or a table owner "
+            "(row-level security would not apply). Use DATABASE_APP_USER / DATABASE_APP_URL."
+        )

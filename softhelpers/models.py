@@ -1,0 +1,1 @@
+"""No models: present so post_migrate fires for this app and its migrations run."""
