@@ -8,7 +8,6 @@ live in ``softhelpers/checks.py`` as system checks, not here.
 from __future__ import annotations
 
 import secrets
-import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +23,6 @@ if SOFTHELPERS_ENV not in {"local", "production"}:
     raise ImproperlyConfigured("SOFTHELPERS_ENV must be 'local' or 'production'")
 LOCAL = SOFTHELPERS_ENV == "local"
 PRODUCTION = not LOCAL
-TESTING = "pytest" in sys.modules or env.bool("SOFTHELPERS_TESTING", default=False)
 VAR_DIR = Path(env.str("SOFTHELPERS_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
@@ -39,7 +37,7 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY") if PRODUCTION else env.str("SECRET_KEY", default="") or _local_secret_key()
-DEBUG = env.bool("DEBUG", default=LOCAL and not TESTING)
+DEBUG = env.bool("DEBUG", default=LOCAL)
 PORT = env.int("PORT", default=8000)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS") if PRODUCTION else env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"]

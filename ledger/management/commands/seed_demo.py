@@ -97,7 +97,7 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
             SELECT %s, 'Account ' || g, (ARRAY['Meezan Bank','HBL','Deutsche Bank'])[1 + g %% 3],
                    {FIRST}[1 + g %% 20] || ' ' || {LAST}[1 + (g * 7) %% 20],
                    'PK' || lpad((g * 7919)::text, 2, '0') || 'MEZN' || lpad((g * 104729)::text, 16, '0'), 'PKR', now()
-            FROM generate_series(1, %s) g""", [company_id, plan["bank_accounts"]])
+            FROM generate_series(1, %s::bigint) g""", [company_id, plan["bank_accounts"]])
         progress(plan["bank_accounts"])
     accounts = _id_range(company_id, "ledger_bankaccount", plan["bank_accounts"])
 
@@ -108,7 +108,7 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
                    lower({FIRST}[1 + g %% 20]) || '.' || g || '@example.com',
                    '+92 300 ' || lpad((g %% 10000000)::text, 7, '0'),
                    (1 + g %% 300) || ' Market Road, ' || {CITY}[1 + g %% 10], now()
-            FROM generate_series(%s, %s) g""", [company_id, start + 1, stop])
+            FROM generate_series(%s::bigint, %s::bigint) g""", [company_id, start + 1, stop])
         progress(stop - start)
     contacts = _id_range(company_id, "ledger_contact", plan["contacts"])
 
@@ -117,25 +117,25 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
             _run(company_id, """
                 INSERT INTO ledger_invoice (company_id, contact_id, number, issue_date, due_date, status, currency, notes, created_at)
                 SELECT %s, %s + (g %% %s), 'INV-' || to_char(now(), 'YYYYMMDDHH24MISS') || '-' || g,
-                       current_date - (g %% 720), current_date - (g %% 720) + 30,
+                       current_date - (g %% 720)::int, current_date - (g %% 720)::int + 30,
                        (ARRAY['draft','sent','paid','paid','void'])[1 + g %% 5], 'PKR', '', now()
-                FROM generate_series(%s, %s) g""",
+                FROM generate_series(%s::bigint, %s::bigint) g""",
                  [company_id, contacts[0], contacts[1] - contacts[0] + 1, start + 1, stop])
             first, last = _id_range(company_id, "ledger_invoice", stop - start)
             _run(company_id, f"""
                 INSERT INTO ledger_invoiceline (company_id, invoice_id, position, description, quantity, unit_price)
                 SELECT %s, i, p, {ITEM}[1 + (i + p) %% 10], 1 + (i %% 5), round((10 + (i * 37 + p * 11) %% 990)::numeric, 2)
-                FROM generate_series(%s, %s) i CROSS JOIN generate_series(0, %s) p""",
+                FROM generate_series(%s::bigint, %s::bigint) i CROSS JOIN generate_series(0, %s) p""",
                  [company_id, first, last, SHARES["lines_per_invoice"] - 1])
         progress((stop - start) * (1 + SHARES["lines_per_invoice"]))
 
     for start, stop in _chunks(plan["transactions"]):
         _run(company_id, f"""
             INSERT INTO ledger_banktransaction (company_id, bank_account_id, booked_on, description, counterparty, amount)
-            SELECT %s, %s + (g %% %s), current_date - (g %% 720),
+            SELECT %s, %s + (g %% %s), current_date - (g %% 720)::int,
                    (ARRAY['Card payment','Transfer','Salary','Invoice payment','Rent','Utilities'])[1 + g %% 6],
                    {FIRST}[1 + (g * 3) %% 20] || ' ' || {LAST}[1 + g %% 20],
                    round(((g * 7919) %% 200000 - 100000)::numeric / 100, 2)
-            FROM generate_series(%s, %s) g""",
+            FROM generate_series(%s::bigint, %s::bigint) g""",
              [company_id, accounts[0], max(accounts[1] - accounts[0] + 1, 1), start + 1, stop])
         progress(stop - start)

@@ -1,0 +1,151 @@
+"""Shared fixtures: companies acme (alice owner, bob member, a guest) and globex (charlie owner).
+
+The test database is created and migrated as the owner role; every test then runs as the
+app role, exactly like the web app, so row-level security is in force in every test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test.utils import setup_databases, teardown_databases
+
+from accounts import services as account_services
+from accounts.models import Company, Membership, User
+from accounts.tenancy import tenant_context
+from ledger import services as ledger_services
+from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice
+
+PASSWORD = "a-long-test-password-42"
+
+
+@contextmanager
+def _default_alias_as_owner() -> Iterator[None]:
+    default = connections["default"]
+    owner = settings.DATABASES["owner"]
+    saved = {key: default.settings_dict[key] for key in ("USER", "PASSWORD")}
+    default.close()
+    default.settings_dict.update(USER=owner["USER"], PASSWORD=owner["PASSWORD"], OWNER_SESSION=True)
+    try:
+        yield
+    finally:
+        default.close()
+        default.settings_dict.update(saved)
+        default.settings_dict.pop("OWNER_SESSION", None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request: pytest.FixtureRequest, django_test_environment: None,
+                    django_db_blocker: Any) -> Iterator[None]:
+    """Create and migrate the test database as the owner; tests connect as the app role."""
+    with django_db_blocker.unblock(), _default_alias_as_owner():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default", "owner"})
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.close()
+        with _default_alias_as_owner():
+            teardown_databases(config, verbosity=0)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.policy_report import write_policy_report
+
+    write_policy_report(session)
+
+
+@dataclass
+class Tenant:
+    company: Company
+    owner: User
+    contact: Contact
+    invoice: Invoice
+    bank_account: BankAccount
+    bank_connection: BankConnection
+    bank_transaction: BankTransaction
+
+    def objects(self) -> dict[type, Any]:
+        return {Contact: self.contact, Invoice: self.invoice, BankAccount: self.bank_account,
+                BankConnection: self.bank_connection, BankTransaction: self.bank_transaction}
+
+
+def make_tenant(*, email: str, full_name: str, company_name: str, secret: str) -> Tenant:
+    """A signed-up owner and one record of every ledger kind, holding ``secret`` in its PI."""
+    owner = account_services.sign_up(email=email, password=PASSWORD, full_name=full_name, company_name=company_name)
+    company = Membership.objects.get(user=owner).company
+    with tenant_context(company.pk):
+        contact = ledger_services.create_record(
+            company=company, model=Contact, actor=owner,
+            fields={"name": f"{secret} Contact", "email": f"{secret.lower()}@client.example", "phone": "+1 555 0100",
+                    "address": f"1 {secret} Street"},
+        )
+        invoice = ledger_services.save_invoice(
+            company=company, actor=owner, invoice=None,
+            fields={"contact": contact, "number": f"{secret}-001", "notes": f"{secret} notes"},
+            lines=[{"description": f"{secret} work", "quantity": Decimal("2"), "unit_price": Decimal("50.00")}],
+        )
+        account = ledger_services.create_record(
+            company=company, model=BankAccount, actor=owner,
+            fields={"name": f"{secret} Main", "holder_name": f"{secret} Holder", "account_number": f"{secret}-ACC-42"},
+        )
+        connection = ledger_services.connect_bank(
+            company=company, actor=owner, bank_account_id=account.pk, provider="Open Banking",
+            login_name=f"{secret}-login", credentials=f"{secret}-bank-password",
+        )
+        transaction_ = ledger_services.create_record(
+            company=company, model=BankTransaction, actor=owner,
+            fields={"bank_account": account, "booked_on": "2026-01-15", "description": f"{secret} payment",
+                    "counterparty": f"{secret} Payer", "amount": Decimal("12.34")},
+        )
+    return Tenant(company, owner, contact, invoice, account, connection, transaction_)
+
+
+def add_member(company: Company, *, email: str, role: str) -> User:
+    user = User.objects.create_user(email=email, password=PASSWORD, full_name=email.split("@")[0].title())
+    Membership.objects.create(user=user, company=company, role=role)
+    return user
+
+
+@pytest.fixture
+def acme(db: None) -> Tenant:
+    return make_tenant(email="alice@acme.example", full_name="Alice Acme", company_name="Acme", secret="ACMESECRET")
+
+
+@pytest.fixture
+def globex(db: None) -> Tenant:
+    return make_tenant(email="charlie@globex.example", full_name="Charlie Globex", company_name="Globex",
+                       secret="GLOBEXSECRET")
+
+
+@pytest.fixture
+def alice(acme: Tenant) -> User:
+    return acme.owner
+
+
+@pytest.fixture
+def bob(acme: Tenant) -> User:
+    return add_member(acme.company, email="bob@acme.example", role=Membership.Role.MEMBER)
+
+
+@pytest.fixture
+def guest(acme: Tenant) -> User:
+    return add_member(acme.company, email="guest@acme.example", role=Membership.Role.GUEST)
+
+
+@pytest.fixture
+def charlie(globex: Tenant) -> User:
+    return globex.owner
+
+
+@pytest.fixture
+def api_client() -> Any:
+    from rest_framework.test import APIClient
+
+    return APIClient()

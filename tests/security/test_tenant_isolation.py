@@ -1,0 +1,148 @@
+"""RET-2, SAF-3: alice of acme never reaches globex's data, by any route, with any method.
+
+The routes are read from the URLconf, so a new company-scoped page or API route is covered
+the day it is added; a route with a ``pk`` whose model cannot be told fails the test until
+it is classified here. The OpenAPI schema is checked against the same list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from knox.models import AuthToken
+
+from accounts.tenancy import tenant_context
+from ledger.models import BankConnection
+from ledger.resources import BY_SLUG
+from tests.conftest import Tenant
+
+pytestmark = [pytest.mark.django_db, pytest.mark.policy("RET-2"), pytest.mark.policy("SAF-3")]
+
+METHODS = ("get", "post", "put", "patch", "delete")
+SPECIAL_MODELS = {"ledger:bank-connections-disconnect": BankConnection}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    params: frozenset[str]
+    defaults: dict[str, Any] = field(hash=False)
+    callback: Any = field(hash=False)
+
+    @property
+    def is_api(self) -> bool:
+        return self.name.startswith("api:")
+
+    def model(self) -> type | None:
+        if "slug" in self.defaults:
+            return BY_SLUG[self.defaults["slug"]].model
+        view_class = getattr(self.callback, "cls", None)
+        serializer = getattr(view_class, "serializer_class", None)
+        if serializer is not None:
+            return serializer.Meta.model
+        return SPECIAL_MODELS.get(self.name)
+
+
+def _walk(patterns: list[Any], namespace: str = "", params: frozenset[str] = frozenset()) -> list[Route]:
+    routes = []
+    for entry in patterns:
+        names = params | frozenset(entry.pattern.regex.groupindex)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            routes += _walk(entry.url_patterns, inner, names)
+        elif isinstance(entry, URLPattern) and entry.name:
+            routes.append(Route(f"{namespace}{entry.name}", names, dict(entry.default_args), entry.callback))
+    return routes
+
+
+COMPANY_ROUTES = sorted((r for r in _walk(get_resolver().url_patterns) if "company_id" in r.params),
+                        key=lambda r: r.name)
+
+
+def _url(route: Route, company_id: int, objects: Tenant) -> str:
+    kwargs: dict[str, Any] = {"company_id": company_id}
+    if "pk" in route.params:
+        model = route.model()
+        assert model is not None, f"classify route {route.name}: which model does its pk name?"
+        kwargs["pk"] = objects.objects()[model].pk
+    return reverse(route.name, kwargs=kwargs)
+
+
+def _client_for(route: Route, user: Any, client: Any, api_client: Any) -> Any:
+    if route.is_api:
+        _, token = AuthToken.objects.create(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return api_client
+    client.force_login(user)
+    return client
+
+
+def test_routes_were_found():
+    names = {r.name for r in COMPANY_ROUTES}
+    assert {"ledger:contacts-list", "ledger:invoices-detail", "api:contact-list", "api:invoice-detail",
+            "accounts:manage"} <= names
+
+
+@pytest.mark.parametrize("route", COMPANY_ROUTES, ids=lambda r: r.name)
+def test_alice_gets_404_for_globex_by_every_method(route, acme, globex, client, api_client):
+    http = _client_for(route, acme.owner, client, api_client)
+    urls = {_url(route, globex.company.pk, globex)}
+    if "pk" in route.params:  # acme's own company in the URL, globex's object id
+        urls.add(_url(route, acme.company.pk, globex))
+    extra = {"format": "json"} if route.is_api else {}
+    for url in urls:
+        for method in METHODS:
+            response = getattr(http, method)(url, data={"name": "hacked", "number": "X"}, **extra)
+            assert b"GLOBEXSECRET" not in response.content
+            if response.status_code == 405:  # allowed only where the route lacks the method altogether
+                own = getattr(http, method)(_url(route, acme.company.pk, acme), data={}, **extra)
+                assert own.status_code == 405, (method, url)
+                continue
+            assert response.status_code == 404, (method, url, response.status_code)
+    with tenant_context(globex.company.pk):
+        for record in globex.objects().values():
+            fresh = type(record).objects.get(pk=record.pk)
+            assert fresh.__dict__.keys() == record.__dict__.keys()
+            assert {k: v for k, v in fresh.__dict__.items() if k != "_state"} == \
+                   {k: v for k, v in record.__dict__.items() if k != "_state"}
+
+
+@pytest.mark.parametrize("route", COMPANY_ROUTES, ids=lambda r: r.name)
+def test_alice_reaches_her_own_company_by_the_same_route(route, acme, globex, client, api_client):
+    """The 404s above are not a broken route: the same route serves acme to alice."""
+    http = _client_for(route, acme.owner, client, api_client)
+    response = http.get(_url(route, acme.company.pk, acme))
+    assert response.status_code in (200, 405), response.status_code
+    assert b"GLOBEXSECRET" not in response.content
+
+
+def test_openapi_paths_are_all_covered(acme, globex, client):
+    client.force_login(acme.owner)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    tested = {r.name for r in COMPANY_ROUTES}
+    company_paths = [p for p in schema["paths"] if "{company_id}" in p]
+    assert company_paths
+    for path in company_paths:
+        concrete = re.sub(r"\{[a-z_]+\}", "1", path)
+        match = resolve(concrete)
+        assert f"{match.namespace}:{match.url_name}" in tested, path
+
+
+def test_guest_reads_but_cannot_write(acme, guest, api_client):
+    _, token = AuthToken.objects.create(user=guest)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    base = f"/api/v1/companies/{acme.company.pk}/contacts/"
+    assert api_client.get(base).status_code == 200
+    assert api_client.post(base, {"name": "New"}, format="json").status_code == 403
+    assert api_client.delete(f"{base}{acme.contact.pk}/").status_code == 403
+
+
+def test_member_can_write(acme, bob, api_client):
+    _, token = AuthToken.objects.create(user=bob)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = api_client.post(f"/api/v1/companies/{acme.company.pk}/contacts/", {"name": "By Bob"}, format="json")
+    assert response.status_code == 201, response.content
