@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
@@ -23,7 +24,7 @@ def _grant_after_migrate(sender: AppConfig, using: str, **kwargs: Any) -> None:
         return
     from softhelpers.dbroles import ensure_app_role, grant_app_privileges
 
-    ensure_app_role()
+    ensure_app_role(using=using, password=settings.DATABASE_APP_PASSWORD)
     grant_app_privileges(using=using)
 
 

@@ -17,10 +17,10 @@ from psycopg2 import sql
 APPEND_ONLY_TABLES: set[str] = set()
 
 
-def ensure_app_role(*, password: str = "") -> bool:
+def ensure_app_role(*, using: str = "owner", password: str = "") -> bool:
     """Create the app role if missing (as the owner). Return True when it was created."""
     user = settings.DATABASE_APP_USER
-    with connections["owner"].cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [user])
         if cursor.fetchone():
             if password:

@@ -108,14 +108,15 @@ TEMPLATES = [
 DATABASE_APP_USER = env.str("DATABASE_APP_USER", default="softhelpers_app")
 if env.str("DATABASE_URL", default=""):
     _owner_url = env.str("DATABASE_URL")
-    _app_password = env.str("DATABASE_APP_PASSWORD") if PRODUCTION else env.str("DATABASE_APP_PASSWORD", default="")
+    DATABASE_APP_PASSWORD = (env.str("DATABASE_APP_PASSWORD") if PRODUCTION
+                             else env.str("DATABASE_APP_PASSWORD", default=""))
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL is required in production")
 else:
     from softhelpers import localservers
 
     _owner_url = localservers.ensure_postgres(VAR_DIR)
-    _app_password = ""  # local socket with trust authentication
+    DATABASE_APP_PASSWORD = ""  # local Unix socket with trust authentication
 
 
 def _with_user(url: str, user: str, password: str) -> str:
@@ -134,7 +135,8 @@ def _db_config(url: str) -> dict[str, object]:
     return config
 
 
-_app_url = env.str("DATABASE_APP_URL", default="") or _with_user(_owner_url, DATABASE_APP_USER, _app_password)
+_app_url = env.str("DATABASE_APP_URL", default="") or _with_user(_owner_url, DATABASE_APP_USER,
+                                                                     DATABASE_APP_PASSWORD)
 DATABASES = {
     "default": {**_db_config(_app_url), "ATOMIC_REQUESTS": True, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True},
     "owner": {**_db_config(_owner_url), "CONN_MAX_AGE": 0},

@@ -55,6 +55,27 @@ def django_db_setup(request: pytest.FixtureRequest, django_test_environment: Non
             teardown_databases(config, verbosity=0)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_as_owner() -> Iterator[None]:
+    """Transactional tests end with ``flush`` (TRUNCATE); only the owner may truncate.
+
+    The app role has no TRUNCATE on purpose: TRUNCATE ignores row-level security.
+    """
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+
+    def handle(self: Any, **options: Any) -> Any:
+        if options.get("database") == "default":
+            with _default_alias_as_owner():
+                return original(self, **options)
+        return original(self, **options)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     from tests.policy_report import write_policy_report
 

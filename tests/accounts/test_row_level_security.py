@@ -24,6 +24,12 @@ def test_app_role_is_not_superuser_bypassrls_or_owner():
         assert cursor.fetchone()[0] == 0
 
 
+def test_app_role_cannot_truncate_which_would_ignore_rls(acme):
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE ledger_banktransaction")
+
+
 def test_raw_sql_without_company_sees_no_tenant_rows(acme, globex):
     for model in tenant_models():
         assert _count(model._meta.db_table) == 0, model
