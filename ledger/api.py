@@ -18,14 +18,20 @@ from ledger.models import InvoiceLine
 
 _COMPANY = OpenApiParameter("company_id", OpenApiTypes.INT, OpenApiParameter.PATH,
                             description="A company the caller belongs to (GET /api/v1/companies/)")
-_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
-company_schema = extend_schema_view(**{action: extend_schema(parameters=[_COMPANY]) for action in _ACTIONS})
+_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+company_schema = extend_schema_view(
+    list=extend_schema(parameters=[_COMPANY]),
+    create=extend_schema(parameters=[_COMPANY]),
+    **{action: extend_schema(parameters=[_COMPANY, _ID])
+       for action in ("retrieve", "update", "partial_update", "destroy")},
+)
 
 
 class TenantViewSet(CompanyScopedAPIMixin, viewsets.ModelViewSet):
     """A ledger resource of one company. Another company's record answers 404."""
 
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"\d+"
 
     def records(self) -> QuerySet:
         raise NotImplementedError

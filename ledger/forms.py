@@ -66,6 +66,8 @@ class BankAccountForm(CompanyScopedModelForm):
 
 
 class BankConnectionForm(CompanyScopedModelForm):
+    # A plain form field, not in Meta.fields: the form must never copy it onto the record
+    # (an empty value means "keep the stored credentials"); the service decides.
     credentials = forms.CharField(
         widget=forms.PasswordInput(render_value=False), required=False, strip=False,
         help_text="Stored encrypted and never shown again. Leave empty to keep the stored credentials.",
@@ -73,7 +75,7 @@ class BankConnectionForm(CompanyScopedModelForm):
 
     class Meta:
         model = BankConnection
-        fields = ["bank_account", "provider", "login_name", "credentials"]
+        fields = ["bank_account", "provider", "login_name"]
 
 
 class BankTransactionForm(CompanyScopedModelForm):

@@ -166,6 +166,17 @@ def charlie(globex: Tenant) -> User:
 
 
 @pytest.fixture
+def broker() -> Iterator[Any]:
+    """The private test Redis; stopped and restarted by the test, always left running."""
+    var_dir = settings.TEST_REDIS_VAR_DIR
+    assert var_dir is not None, "the outbox test needs the private local Redis"
+    yield var_dir
+    from softhelpers import localservers
+
+    localservers.ensure_redis(var_dir)
+
+
+@pytest.fixture
 def api_client() -> Any:
     from rest_framework.test import APIClient
 

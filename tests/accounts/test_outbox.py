@@ -33,15 +33,6 @@ def _wait_for(predicate, timeout: float = 20.0) -> bool:
     return False
 
 
-@pytest.fixture
-def broker():
-    """The private test Redis; stopped and restarted by the test, always left running."""
-    var_dir = settings.TEST_REDIS_VAR_DIR
-    assert var_dir is not None, "the outbox test needs the private local Redis"
-    yield var_dir
-    localservers.ensure_redis(var_dir)
-
-
 def test_rolled_back_change_sends_nothing(db):
     with pytest.raises(RuntimeError), transaction.atomic():
         services.sign_up(**SIGNUP)

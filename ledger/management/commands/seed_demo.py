@@ -7,6 +7,7 @@ every row and memory stays flat. (COPY FROM is refused on tables with row-level 
 
 from __future__ import annotations
 
+import secrets
 from argparse import ArgumentParser
 from typing import Any
 
@@ -91,6 +92,7 @@ def _id_range(company_id: int, table: str, count: int) -> tuple[int, int]:
 
 
 def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
+    number_prefix = f"INV-{secrets.token_hex(3).upper()}-"  # distinct per run: seeding twice never collides
     if plan["bank_accounts"]:
         _run(company_id, f"""
             INSERT INTO ledger_bankaccount (company_id, name, bank_name, holder_name, account_number, currency, created_at)
@@ -116,11 +118,11 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
         with transaction.atomic():
             _run(company_id, """
                 INSERT INTO ledger_invoice (company_id, contact_id, number, issue_date, due_date, status, currency, notes, created_at)
-                SELECT %s, %s + (g %% %s), 'INV-' || to_char(now(), 'YYYYMMDDHH24MISS') || '-' || g,
+                SELECT %s, %s + (g %% %s), %s || g,
                        current_date - (g %% 720)::int, current_date - (g %% 720)::int + 30,
                        (ARRAY['draft','sent','paid','paid','void'])[1 + g %% 5], 'PKR', '', now()
                 FROM generate_series(%s::bigint, %s::bigint) g""",
-                 [company_id, contacts[0], contacts[1] - contacts[0] + 1, start + 1, stop])
+                 [company_id, contacts[0], contacts[1] - contacts[0] + 1, number_prefix, start + 1, stop])
             first, last = _id_range(company_id, "ledger_invoice", stop - start)
             _run(company_id, f"""
                 INSERT INTO ledger_invoiceline (company_id, invoice_id, position, description, quantity, unit_price)
