@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+
 from django.db import transaction
 from django.utils import timezone
 

@@ -85,7 +85,7 @@ def _run(company_id: int, sql: str, params: list[Any]) -> None:
 def _id_range(company_id: int, table: str, count: int) -> tuple[int, int]:
     """The ids of the ``count`` newest rows of a table for this company (just inserted)."""
     with tenant_context(company_id), connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(id), max(id) FROM (SELECT id FROM {table} WHERE company_id = %s "  # noqa: S608
+        cursor.execute(f"SELECT min(id), max(id) FROM (SELECT id FROM {table} WHERE company_id = %s "
                        f"ORDER BY id DESC LIMIT %s) newest", [company_id, count])
         low, high = cursor.fetchone()
     return int(low or 0), int(high or 0)
