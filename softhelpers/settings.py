@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "anymail",
     "softhelpers",
@@ -263,6 +264,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Privacy-first accounting. Company data lives under /api/v1/companies/{company_id}/.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -166,3 +167,15 @@ def test_list_paginates(acme, alice_api):
     assert page["count"] == 31
     assert len(page["results"]) == 10
     assert page["next"]
+
+
+def test_api_docs_are_self_hosted_with_no_inline_script(acme, client):
+    client.force_login(acme.owner)
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert scripts and all("src=" in attrs for attrs in scripts)
+    assert "cdn" not in html.lower()
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "/api/v1/companies/{company_id}/invoices/" in schema["paths"]
