@@ -28,7 +28,8 @@ chromium:
 	  fi; \
 	fi
 
-test: install chromium  ## every test, against real PostgreSQL and Redis
+test: install chromium  ## lint, then every test, against real PostgreSQL and Redis
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

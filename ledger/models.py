@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.tenancy import TenantModel
@@ -55,6 +56,7 @@ class Invoice(TenantModel):
                 name="invoice_due_after_issue",
             ),
         ]
+        indexes = [models.Index("company", F("issue_date").desc(), F("id").desc(), name="invoice_company_list")]
 
     def __str__(self) -> str:
         return f"Invoice #{self.pk}"
@@ -118,7 +120,7 @@ class BankTransaction(TenantModel):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
-        indexes = [models.Index(fields=["company", "booked_on"], name="banktx_company_booked")]
+        indexes = [models.Index("company", F("booked_on").desc(), F("id").desc(), name="banktx_company_list")]
 
     def __str__(self) -> str:
         return f"Bank transaction #{self.pk}"

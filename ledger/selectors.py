@@ -5,15 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TypeVar
 
-from django.db.models import DecimalField, F, QuerySet, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import Company
 from accounts.tenancy import TenantModel
-from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice
+from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice, InvoiceLine
 
 T = TypeVar("T", bound=TenantModel)
+_MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
 def contacts(*, company: Company) -> QuerySet[Contact]:
@@ -21,15 +22,21 @@ def contacts(*, company: Company) -> QuerySet[Contact]:
 
 
 def invoices(*, company: Company) -> QuerySet[Invoice]:
-    """Invoices with their contact and total, in one query for any page size."""
-    total = Coalesce(
-        Sum(F("lines__quantity") * F("lines__unit_price"), output_field=DecimalField(max_digits=20, decimal_places=2)),
-        Value(Decimal("0")),
+    """Invoices with their contact and total, in one query for any page size.
+
+    The total is a correlated subquery, so it is computed for the page's rows only (a GROUP BY
+    over the join would total every invoice of the company before paging).
+    """
+    line_total = (
+        InvoiceLine.objects.filter(company=company, invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum(F("quantity") * F("unit_price"), output_field=_MONEY))
+        .values("total")
     )
     return (
         Invoice.objects.filter(company=company)
         .select_related("contact")
-        .annotate(total=total)
+        .annotate(total=Coalesce(Subquery(line_total, output_field=_MONEY), Value(Decimal("0")), output_field=_MONEY))
         .order_by("-issue_date", "-id")
     )
 

@@ -32,7 +32,7 @@ def _database_ok() -> bool:
 def _broker_ok() -> bool:
     try:
         with celery_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
         return True
     except Exception:
         return False

@@ -57,6 +57,17 @@ def test_seed_demo_handles_tiny_sizes(size):
     assert _rows(Company.objects.get(name="Tiny")) == size
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+def test_seed_demo_analyzes_what_it_bulk_loaded():
+    from django.db import connections
+
+    call_command("seed_demo", email="big@example.com", password="a-long-test-password-42", company="Big",
+                 size=10_000, verbosity=0)
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'ledger_banktransaction'")
+        assert cursor.fetchone()[0] > 1000  # the planner knows the table is no longer empty
+
+
 def test_seed_demo_refuses_a_wrong_password_for_an_existing_email(acme):
     with pytest.raises(CommandError, match="another password"):
         call_command("seed_demo", email="alice@acme.example", password="not-hers-at-all", company="X", size=1,

@@ -16,6 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, given, settings
 from knox.models import AuthToken
+from schemathesis.core import NotSet
 
 pytestmark = [pytest.mark.policy("SAF-4"), pytest.mark.django_db]
 
@@ -27,7 +28,7 @@ OPERATIONS = {f"{op.method.upper()} {op.path}": op for op in
 def _send(client, case, token: str):
     path = case.formatted_path + (f"?{urlencode(case.query, doseq=True)}" if case.query else "")
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
-    if case.body is None:
+    if case.body is None or isinstance(case.body, NotSet):
         return client.generic(case.method, path, **headers)
     if case.media_type == "application/json":
         return client.generic(case.method, path, json.dumps(case.body), content_type="application/json", **headers)
