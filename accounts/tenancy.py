@@ -53,8 +53,9 @@ def tenant_context(company_id: int, *, using: str = "default") -> Iterator[None]
             yield
         finally:
             _outer_company.reset(token)
-            if connections[using].is_usable() and not connections[using].needs_rollback:
-                _set_database_company(previous, using)
+        # Only on a normal exit: after an error the rollback of this (sub)transaction restores
+        # the outer value by itself, and SQL in an aborted transaction would mask the error.
+        _set_database_company(previous, using)
 
 
 class TenantModel(models.Model):

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -60,7 +60,8 @@ def manage_first(request: HttpRequest) -> HttpResponse:
     """The Manage Soft Helpers tab opens on the user's most recent company."""
     membership = selectors.memberships_of(request.user).filter(company__status="active").first()
     if membership is None:
-        raise Http404("You have no active company.")
+        messages.info(request, "You have no active company to manage yet. Create one below.")
+        return redirect("accounts:company-selection")
     return redirect("accounts:manage", company_id=membership.company_id)
 
 

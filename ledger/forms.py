@@ -16,6 +16,7 @@ class CompanyScopedModelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "contact" in self.fields:
             self.fields["contact"].queryset = selectors.contacts(company=company)
+            self.fields["contact"].label_from_instance = lambda contact: contact.name
         if "bank_account" in self.fields:
             self.fields["bank_account"].queryset = selectors.bank_accounts(company=company)
             self.fields["bank_account"].label_from_instance = lambda account: account.name
@@ -37,10 +38,6 @@ class InvoiceForm(CompanyScopedModelForm):
             "due_date": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["contact"].label_from_instance = lambda contact: contact.name
 
 
 class InvoiceLineForm(forms.Form):

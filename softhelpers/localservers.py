@@ -75,7 +75,7 @@ def stop_postgres(var_dir: Path) -> None:
     _signal_and_wait(pid, signal.SIGINT)
 
 
-def _redis_socket_path(var_dir: Path) -> Path:
+def redis_socket_path(var_dir: Path) -> Path:
     path = var_dir / "redis" / "redis.sock"
     if len(str(path)) <= _MAX_SOCKET_PATH:
         return path
@@ -125,7 +125,7 @@ def start_redis_server(socket_path: Path, data_dir: Path) -> subprocess.Popen[by
 
 def ensure_redis(var_dir: Path) -> str:
     """Start (or find) the embedded Redis daemon and return a Celery broker URL for it."""
-    socket_path = _redis_socket_path(var_dir)
+    socket_path = redis_socket_path(var_dir)
     data_dir = var_dir / "redis"
     with _file_lock(var_dir / ".redis.lock"):
         if not redis_ping(socket_path):

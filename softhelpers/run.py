@@ -20,7 +20,7 @@ def _local_servers_running(var_dir: Path) -> bool:
     from softhelpers import localservers
 
     pid_file = localservers.pg_data_dir(var_dir) / "postmaster.pid"
-    return pid_file.exists() and localservers.redis_ping(var_dir / "redis" / "redis.sock")
+    return pid_file.exists() and localservers.redis_ping(localservers.redis_socket_path(var_dir))
 
 
 def main() -> int:

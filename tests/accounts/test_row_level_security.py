@@ -101,3 +101,22 @@ def test_every_tenant_model_has_company_and_is_not_a_global_exception():
     for model in tenant_models():
         assert model._meta.get_field("company").column == "company_id"
         assert model._meta.db_table not in GLOBAL_TABLES_WITH_COMPANY
+
+
+def test_a_database_error_inside_tenant_context_surfaces_unmasked(acme):
+    with pytest.raises(DatabaseError, match="does_not_exist"), tenant_context(acme.company.pk):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM does_not_exist")
+    assert _count("ledger_contact") == 0  # and the company is no longer set
+
+
+def test_nested_tenant_context_restores_the_outer_company(acme, globex):
+    with tenant_context(acme.company.pk):
+        with tenant_context(globex.company.pk):
+            assert _count("ledger_contact") == 1
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT company_id FROM ledger_contact")
+                assert cursor.fetchone()[0] == globex.company.pk
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT company_id FROM ledger_contact")
+            assert cursor.fetchone()[0] == acme.company.pk

@@ -49,6 +49,7 @@ def test_invalid_contact_shows_errors_with_400(acme, alice_client):
     assert b"This field is required" in response.content and b"valid email" in response.content
 
 
+@pytest.mark.policy("ACCU-1")
 def test_add_invoice_with_lines(acme, alice_client):
     data = {"contact": acme.contact.pk, "number": "P-1", "issue_date": "2026-04-01", "status": "draft",
             "currency": "USD", "lines-TOTAL_FORMS": "3", "lines-INITIAL_FORMS": "0",
