@@ -76,10 +76,25 @@ def _flush_as_owner() -> Iterator[None]:
     flush.Command.handle = original
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    from tests.policy_report import record
+
+    record(report)
+
+
+_session: list[pytest.Session] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _session[:] = [session]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
     from tests.policy_report import write_policy_report
 
-    write_policy_report(session)
+    summary = write_policy_report(_session[0]) if _session else None
+    if summary:
+        terminalreporter.write_line(summary)
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""The rule report: every PRODUCT.md rule id with the tests that prove it (written after each run)."""
+"""The rule report: every PRODUCT.md rule id with the passing tests that prove it.
+
+Written to var/policy-report.txt after each run, with a one-line summary in the terminal.
+A rule counts as proven only by a test that ran and passed.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 import pytest
 
 PRODUCT = Path(__file__).resolve().parent.parent.parent / "shared" / "PRODUCT.md"
+_passed: set[str] = set()
 
 
 def rule_ids() -> list[str]:
@@ -17,17 +22,31 @@ def rule_ids() -> list[str]:
     return re.findall(r"^\| ([A-Z]+-\d+) \|", PRODUCT.read_text(), flags=re.MULTILINE)
 
 
-def write_policy_report(session: pytest.Session) -> None:
+def record(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        _passed.add(report.nodeid)
+
+
+def proven_rules(session: pytest.Session) -> dict[str, list[str]]:
     proven: dict[str, list[str]] = defaultdict(list)
     for item in getattr(session, "items", []):
-        for marker in item.iter_markers("policy"):
-            proven[str(marker.args[0])].append(item.nodeid)
+        if item.nodeid in _passed:
+            for marker in item.iter_markers("policy"):
+                proven[str(marker.args[0])].append(item.nodeid)
+    return proven
+
+
+def write_policy_report(session: pytest.Session) -> str | None:
+    proven = proven_rules(session)
     if not proven:
-        return
-    lines = ["rule     tests", "-------  -----"]
-    for rule in rule_ids() or sorted(proven):
-        tests = proven.get(rule, [])
-        lines.append(f"{rule:<8} {len(tests):>3}  {'; '.join(sorted(tests)[:3])}{' …' if len(tests) > 3 else ''}")
+        return None
+    rules = rule_ids() or sorted(proven)
+    lines = ["rule     passing tests", "-------  -------------"]
+    for rule in rules:
+        tests = sorted(proven.get(rule, []))
+        lines.append(f"{rule:<8} {len(tests):>3}  {'; '.join(tests[:3])}{' …' if len(tests) > 3 else ''}")
     out = Path(session.config.rootpath) / "var" / "policy-report.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
+    done = [rule for rule in rules if proven.get(rule)]
+    return f"policy rules proven by passing tests: {len(done)} of {len(rules)} ({', '.join(done)}); see {out}"

@@ -1,4 +1,5 @@
-"""A new owner, in a real browser: sign up, Company Selection, open the company, add a contact, log out."""
+"""A new owner, in a real browser: sign up, Company Selection (and its Manage Soft Helpers tab),
+open the company, add a contact, see it listed, log out."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ def test_sign_up_open_company_add_contact_and_log_out(live_server, page):
     page.get_by_role("button", name="Sign up").click()
 
     expect(page.get_by_role("heading", name="Company Selection")).to_be_visible()
-    expect(page.get_by_role("link", name="Manage Soft Helpers")).to_be_visible()
     screenshot(page, "company-selection")
+    page.get_by_role("link", name="Manage Soft Helpers").click()
+    members = page.get_by_role("row").filter(has_text="pat@bakery.example")
+    expect(members).to_contain_text("Owner")
+    screenshot(page, "manage-soft-helpers")
+    page.get_by_role("link", name="Companies", exact=True).click()
     page.get_by_role("link", name="Open Pat's Bakery").click()
 
     expect(page.get_by_role("heading", name="Pat's Bakery")).to_be_visible()

@@ -49,19 +49,40 @@ def _processes_using(var_dir: Path) -> list[psutil.Process]:
     return found
 
 
+class Runner:
+    """``python -m softhelpers.run`` (what ``make run`` runs) in a subprocess, stopped with Ctrl-C."""
+
+    def __init__(self, tmp_path: Path, **env: str) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / "run.log"
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_"))}
+        self.log = self.log_path.open("w")
+        self.process = subprocess.Popen([sys.executable, "-m", "softhelpers.run"], cwd=ROOT,
+                                        env={**clean, "PORT": str(self.port), **env},
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log_path.read_text()[-3000:]
+
+    def wait_healthy(self) -> dict[str, str]:
+        assert _wait(lambda: urllib.request.urlopen(f"{self.base}/healthz", timeout=2).status == 200, 90), \
+            self.output()
+        return json.load(urllib.request.urlopen(f"{self.base}/healthz", timeout=5))
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=60)
+        self.log.close()
+        return code
+
+
 def test_make_run_serves_delivers_mail_and_stops_cleanly(tmp_path):
-    var_dir, port = tmp_path / "var", _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_"))}
-    env.update(SOFTHELPERS_VAR_DIR=str(var_dir), PORT=str(port), OUTBOX_SWEEP_SECONDS="2")
-    log = (tmp_path / "run.log").open("w")
-    runner = subprocess.Popen([sys.executable, "-m", "softhelpers.run"], cwd=ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    var_dir = tmp_path / "var"
+    runner = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir), OUTBOX_SWEEP_SECONDS="2")
+    base = runner.base
     try:
-        assert _wait(lambda: urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200, 90), \
-            (tmp_path / "run.log").read_text()[-3000:]
-        health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=5))
-        assert health == {"status": "ok", "database": "ok", "broker": "ok"}
+        assert runner.wait_healthy() == {"status": "ok", "database": "ok", "broker": "ok"}
 
         jar = http.cookiejar.CookieJar()
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -78,10 +99,30 @@ def test_make_run_serves_delivers_mail_and_stops_cleanly(tmp_path):
         assert _wait(lambda: any(mail_dir.glob("*.eml")), 30), "the worker did not deliver the welcome email"
         assert "Welcome to Soft Helpers" in next(mail_dir.glob("*.eml")).read_text()
     finally:
-        runner.send_signal(signal.SIGINT)
-        code = runner.wait(timeout=60)
-        log.close()
-    assert code == 0, (tmp_path / "run.log").read_text()[-3000:]
+        code = runner.interrupt()
+    assert code == 0, runner.output()
     assert _wait(lambda: not _processes_using(var_dir), 20), [p.info["cmdline"] for p in _processes_using(var_dir)]
-    assert "Stopped." in (tmp_path / "run.log").read_text()
+    assert "Stopped." in runner.output()
 
+
+def test_make_run_uses_database_url_and_redis_url_and_starts_no_embedded_server(tmp_path):
+    """The "external" servers here are simply servers this test started elsewhere."""
+    from softhelpers import localservers
+
+    external, var_dir = tmp_path / "external", tmp_path / "var"
+    database_url = localservers.ensure_postgres(external)
+    redis_url = localservers.ensure_redis(external)
+    try:
+        runner = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir), DATABASE_URL=database_url, REDIS_URL=redis_url)
+        try:
+            assert runner.wait_healthy() == {"status": "ok", "database": "ok", "broker": "ok"}
+            assert not (var_dir / "pg").exists() and not (var_dir / "redis").exists()
+            servers = [p for p in _processes_using(var_dir) if p.name() in ("postgres", "redis-server")]
+            assert servers == []
+        finally:
+            assert runner.interrupt() == 0, runner.output()
+        assert localservers.redis_ping(localservers.redis_socket_path(external))  # not ours to stop
+        assert (external / "pg" / "postmaster.pid").exists()
+    finally:
+        localservers.stop_redis(external)
+        localservers.stop_postgres(external)
