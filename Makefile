@@ -28,8 +28,9 @@ chromium:
 	  fi; \
 	fi
 
-test: install chromium  ## lint, then every test, against real PostgreSQL and Redis
+test: install chromium  ## lint and type-check, then every test, against real PostgreSQL and Redis
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -37,6 +38,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) staticfiles

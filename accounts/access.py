@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,12 +12,25 @@ from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
-from accounts.models import Membership
+from accounts.models import Company, Membership, User
 from accounts.selectors import resolve_membership
 
 ALL_ROLES = frozenset(Membership.Role.values)
 WRITER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MEMBER})
 View = Callable[..., HttpResponse]
+
+
+class AuthenticatedRequest(HttpRequest):
+    """What a ``login_required`` view receives (for type checking)."""
+
+    user: User
+
+
+class CompanyRequest(AuthenticatedRequest):
+    """What a ``company_view`` receives: the company it opened and the caller's membership."""
+
+    company: Company
+    membership: Membership
 
 
 def company_view(*, roles: Iterable[str] = ALL_ROLES) -> Callable[[View], View]:
@@ -35,9 +48,10 @@ def company_view(*, roles: Iterable[str] = ALL_ROLES) -> Callable[[View], View]:
             membership = resolve_membership(user=request.user, company_id=company_id)
             if membership.role not in allowed:
                 raise DjangoPermissionDenied
-            request.company = membership.company  # type: ignore[attr-defined]
-            request.membership = membership  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            company_request = cast(CompanyRequest, request)
+            company_request.company = membership.company
+            company_request.membership = membership
+            return view(company_request, *args, **kwargs)
 
         return wrapper
 

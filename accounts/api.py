@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -11,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from accounts.models import User
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -58,5 +61,5 @@ class CompanyListView(APIView):
 
     @extend_schema(responses=CompanySerializer(many=True))
     def get(self, request: Request) -> Response:
-        memberships = selectors.memberships_of(request.user)
+        memberships = selectors.memberships_of(cast(User, request.user))  # IsAuthenticated ran
         return Response(CompanySerializer(memberships, many=True).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -19,7 +20,7 @@ def members_of(company: Company) -> QuerySet[Membership]:
     return Membership.objects.filter(company=company).select_related("user").order_by("role", "user__email")
 
 
-def resolve_membership(*, user: User, company_id: int) -> Membership:
+def resolve_membership(*, user: User | AnonymousUser, company_id: int) -> Membership:
     """The user's membership of an active company, and that company set as the tenant.
 
     The ``set_config`` rides on the membership query (one round trip instead of two); it only

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
-from accounts.access import company_view
+from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
 from accounts.exceptions import EmailAlreadyRegistered
 from accounts.forms import CompanyForm, SignUpForm
 
@@ -34,7 +34,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def company_selection(request: HttpRequest) -> HttpResponse:
+def company_selection(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "accounts/company_selection.html",
@@ -44,7 +44,7 @@ def company_selection(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
-def company_create(request: HttpRequest) -> HttpResponse:
+def company_create(request: AuthenticatedRequest) -> HttpResponse:
     form = CompanyForm(request.POST)
     if not form.is_valid():
         return render(request, "accounts/company_selection.html",
@@ -56,7 +56,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def manage_first(request: HttpRequest) -> HttpResponse:
+def manage_first(request: AuthenticatedRequest) -> HttpResponse:
     """The Manage Soft Helpers tab opens on the user's most recent company."""
     membership = selectors.memberships_of(request.user).filter(company__status="active").first()
     if membership is None:
@@ -66,16 +66,16 @@ def manage_first(request: HttpRequest) -> HttpResponse:
 
 
 @company_view()
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: CompanyRequest) -> HttpResponse:
     """Manage Soft Helpers: the company's members and their roles."""
     return render(
         request,
         "accounts/manage.html",
         {
             "tab": "manage",
-            "company": request.company,  # type: ignore[attr-defined]
-            "membership": request.membership,  # type: ignore[attr-defined]
-            "members": selectors.members_of(request.company),  # type: ignore[attr-defined]
+            "company": request.company,
+            "membership": request.membership,
+            "members": selectors.members_of(request.company),
             "memberships": selectors.memberships_of(request.user).filter(company__status="active"),
         },
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import CompanyScopedAPIMixin
+from accounts.models import User
 from ledger import selectors, serializers, services
 from ledger.exceptions import RecordInUse
 from ledger.models import InvoiceLine
@@ -44,7 +45,7 @@ class TenantViewSet(CompanyScopedAPIMixin, viewsets.ModelViewSet):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            services.delete_record(company=self.company, record=self.get_object(), actor=request.user)
+            services.delete_record(company=self.company, record=self.get_object(), actor=cast(User, request.user))
         except RecordInUse:
             return Response({"detail": "This record is still used by other records; remove those first."},
                             status=status.HTTP_409_CONFLICT)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -9,17 +9,22 @@ from ledger import selectors
 from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice
 
 
+class ByNameChoiceField(forms.ModelChoiceField):
+    """Choices labelled by the record's name (its ``str`` holds only an id, by design)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class CompanyScopedModelForm(forms.ModelForm):
     """Choices of related records come only from the current company."""
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "contact" in self.fields:
-            self.fields["contact"].queryset = selectors.contacts(company=company)
-            self.fields["contact"].label_from_instance = lambda contact: contact.name
-        if "bank_account" in self.fields:
-            self.fields["bank_account"].queryset = selectors.bank_accounts(company=company)
-            self.fields["bank_account"].label_from_instance = lambda account: account.name
+        scoped = {"contact": selectors.contacts, "bank_account": selectors.bank_accounts}
+        for name, selector in scoped.items():
+            if name in self.fields:
+                cast(forms.ModelChoiceField, self.fields[name]).queryset = selector(company=company)
 
 
 class ContactForm(CompanyScopedModelForm):
@@ -33,6 +38,7 @@ class InvoiceForm(CompanyScopedModelForm):
     class Meta:
         model = Invoice
         fields = ["contact", "number", "issue_date", "due_date", "status", "currency", "notes"]
+        field_classes = {"contact": ByNameChoiceField}
         widgets = {
             "issue_date": forms.DateInput(attrs={"type": "date"}),
             "due_date": forms.DateInput(attrs={"type": "date"}),
@@ -73,10 +79,12 @@ class BankConnectionForm(CompanyScopedModelForm):
     class Meta:
         model = BankConnection
         fields = ["bank_account", "provider", "login_name"]
+        field_classes = {"bank_account": ByNameChoiceField}
 
 
 class BankTransactionForm(CompanyScopedModelForm):
     class Meta:
         model = BankTransaction
         fields = ["bank_account", "booked_on", "description", "counterparty", "amount"]
+        field_classes = {"bank_account": ByNameChoiceField}
         widgets = {"booked_on": forms.DateInput(attrs={"type": "date"})}

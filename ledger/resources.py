@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Model, QuerySet
-from django.forms import ModelForm
+from django.db.models import QuerySet
 
 from accounts.models import Company
 from ledger import forms, selectors
@@ -20,10 +20,10 @@ from ledger.models import BankAccount, BankConnection, BankTransaction, Contact,
 @dataclass(frozen=True)
 class Resource:
     slug: str
-    model: type[Model]
+    model: type[Any]
     title: str
     singular: str
-    form_class: type[ModelForm]
+    form_class: type[forms.CompanyScopedModelForm]
     queryset: Callable[..., QuerySet]
     columns: tuple[tuple[str, str], ...]
     details: tuple[tuple[str, str], ...]

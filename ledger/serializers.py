@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 
@@ -15,10 +15,11 @@ class CompanyScopedSerializer(serializers.ModelSerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         company: Company = self.context["company"]
-        if "contact" in fields:
-            fields["contact"].queryset = selectors.contacts(company=company)
-        if "bank_account" in fields:
-            fields["bank_account"].queryset = selectors.bank_accounts(company=company)
+        scoped = {"contact": selectors.contacts, "bank_account": selectors.bank_accounts}
+        for name, selector in scoped.items():
+            if name in fields:
+                field = cast(serializers.PrimaryKeyRelatedField, fields[name])
+                field.queryset = selector(company=company)  # type: ignore[arg-type]  # stubs type it as a descriptor
         return fields
 
     def create(self, validated_data: dict[str, Any]) -> Any:

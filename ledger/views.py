@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.forms import BaseFormSet, ModelForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import WRITER_ROLES, company_view
+from accounts.access import WRITER_ROLES, CompanyRequest, company_view
 from ledger import selectors, services
 from ledger.exceptions import RecordInUse
 from ledger.forms import InvoiceLineFormSet
@@ -30,32 +30,32 @@ def _resource(slug: str) -> Resource:
         raise Http404 from exc
 
 
-def _context(request: HttpRequest, resource: Resource | None = None, **extra: Any) -> dict[str, Any]:
-    return {"company": request.company, "membership": request.membership,  # type: ignore[attr-defined]
-            "can_write": request.membership.role in WRITER_ROLES,  # type: ignore[attr-defined]
+def _context(request: CompanyRequest, resource: Resource | None = None, **extra: Any) -> dict[str, Any]:
+    return {"company": request.company, "membership": request.membership,
+            "can_write": request.membership.role in WRITER_ROLES,
             "resources": RESOURCES, "resource": resource, **extra}
 
 
 @company_view()
-def company_home(request: HttpRequest) -> HttpResponse:
+def company_home(request: CompanyRequest) -> HttpResponse:
     return render(request, "ledger/company_home.html", _context(request))
 
 
 @company_view()
-def record_list(request: HttpRequest, slug: str) -> HttpResponse:
+def record_list(request: CompanyRequest, slug: str) -> HttpResponse:
     resource = _resource(slug)
     page = Paginator(resource.for_company(request.company), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "ledger/record_list.html", _context(request, resource, page=page))
 
 
 @company_view()
-def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def record_detail(request: CompanyRequest, slug: str, pk: int) -> HttpResponse:
     resource = _resource(slug)
     record = selectors.get_one(resource.for_company(request.company), pk)
     return render(request, "ledger/record_detail.html", _context(request, resource, record=record))
 
 
-def _lines_formset(request: HttpRequest, invoice: Invoice | None) -> BaseFormSet:
+def _lines_formset(request: CompanyRequest, invoice: Invoice | None) -> BaseFormSet:
     initial = None
     if invoice is not None:
         initial = [{"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price}
@@ -63,9 +63,9 @@ def _lines_formset(request: HttpRequest, invoice: Invoice | None) -> BaseFormSet
     return InvoiceLineFormSet(request.POST or None, initial=initial, prefix="lines")
 
 
-def _save(request: HttpRequest, resource: Resource, form: ModelForm, lines: BaseFormSet | None,
-          record: Model | None) -> Model:
-    company, actor, data = request.company, request.user, form.cleaned_data  # type: ignore[attr-defined]
+def _save(request: CompanyRequest, resource: Resource, form: ModelForm, lines: BaseFormSet | None,
+          record: Any) -> Model:
+    company, actor, data = request.company, request.user, form.cleaned_data
     if resource.model is Invoice:
         line_data = [line for line in (lines.cleaned_data if lines else []) if line.get("description")]
         return services.save_invoice(company=company, actor=actor, invoice=record, fields=data, lines=line_data)
@@ -80,8 +80,8 @@ def _save(request: HttpRequest, resource: Resource, form: ModelForm, lines: Base
     return services.update_record(company=company, record=record, actor=actor, fields=data)
 
 
-def _edit(request: HttpRequest, resource: Resource, record: Model | None) -> HttpResponse:
-    form = resource.form_class(request.POST or None, instance=record, company=request.company)  # type: ignore[attr-defined]
+def _edit(request: CompanyRequest, resource: Resource, record: Any) -> HttpResponse:
+    form = resource.form_class(request.POST or None, instance=record, company=request.company)
     lines = _lines_formset(request, record) if resource.model is Invoice else None
     if request.method == "POST" and form.is_valid() and (lines is None or lines.is_valid()):
         try:
@@ -90,7 +90,7 @@ def _edit(request: HttpRequest, resource: Resource, record: Model | None) -> Htt
             _attach_errors(form, exc)
         else:
             messages.success(request, f"The {resource.singular} was saved.")
-            return redirect(f"ledger:{resource.slug}-detail", company_id=request.company.pk, pk=saved.pk)  # type: ignore[attr-defined]
+            return redirect(f"ledger:{resource.slug}-detail", company_id=request.company.pk, pk=saved.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "ledger/record_form.html", _context(request, resource, form=form, lines=lines,
                                                                 record=record), status=status)
@@ -106,37 +106,37 @@ def _attach_errors(form: ModelForm, exc: ValidationError) -> None:
 
 @company_view(roles=WRITER_ROLES)
 @require_http_methods(["GET", "POST"])
-def record_create(request: HttpRequest, slug: str) -> HttpResponse:
+def record_create(request: CompanyRequest, slug: str) -> HttpResponse:
     return _edit(request, _resource(slug), None)
 
 
 @company_view(roles=WRITER_ROLES)
 @require_http_methods(["GET", "POST"])
-def record_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def record_edit(request: CompanyRequest, slug: str, pk: int) -> HttpResponse:
     resource = _resource(slug)
     return _edit(request, resource, selectors.get_one(resource.for_company(request.company), pk))
 
 
 @company_view(roles=WRITER_ROLES)
 @require_http_methods(["GET", "POST"])
-def record_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def record_delete(request: CompanyRequest, slug: str, pk: int) -> HttpResponse:
     resource = _resource(slug)
     record = selectors.get_one(resource.for_company(request.company), pk)
     if request.method == "POST":
         try:
-            services.delete_record(company=request.company, record=record, actor=request.user)  # type: ignore[attr-defined]
+            services.delete_record(company=request.company, record=record, actor=request.user)
         except RecordInUse:
             messages.error(request, f"This {resource.singular} is still used by other records; remove those first.")
-            return redirect(f"ledger:{resource.slug}-detail", company_id=request.company.pk, pk=record.pk)  # type: ignore[attr-defined]
+            return redirect(f"ledger:{resource.slug}-detail", company_id=request.company.pk, pk=record.pk)
         messages.success(request, f"The {resource.singular} was deleted.")
-        return redirect(f"ledger:{resource.slug}-list", company_id=request.company.pk)  # type: ignore[attr-defined]
+        return redirect(f"ledger:{resource.slug}-list", company_id=request.company.pk)
     return render(request, "ledger/record_delete.html", _context(request, resource, record=record))
 
 
 @company_view(roles=WRITER_ROLES)
 @require_POST
-def bank_connection_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = selectors.get_one(selectors.bank_connections(company=request.company), pk)  # type: ignore[attr-defined]
-    services.disconnect_bank(company=request.company, actor=request.user, connection=connection)  # type: ignore[attr-defined]
+def bank_connection_disconnect(request: CompanyRequest, pk: int) -> HttpResponse:
+    connection = selectors.get_one(selectors.bank_connections(company=request.company), pk)
+    services.disconnect_bank(company=request.company, actor=request.user, connection=connection)
     messages.success(request, "Disconnected. The stored credentials were deleted.")
-    return redirect("ledger:bank-connections-detail", company_id=request.company.pk, pk=pk)  # type: ignore[attr-defined]
+    return redirect("ledger:bank-connections-detail", company_id=request.company.pk, pk=pk)

@@ -12,7 +12,7 @@ if not os.environ.get("REDIS_URL") and os.environ.get("SOFTHELPERS_ENV", "local"
 
     _var = Path(os.environ.get("SOFTHELPERS_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
     os.environ["REDIS_URL"] = localservers.ensure_redis(_var / "test")
-    TEST_REDIS_VAR_DIR = _var / "test"
+    TEST_REDIS_VAR_DIR: Path | None = _var / "test"
 else:
     TEST_REDIS_VAR_DIR = None
 

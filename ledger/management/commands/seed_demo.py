@@ -8,10 +8,9 @@ every row and memory stays flat. (COPY FROM is refused on tables with row-level 
 from __future__ import annotations
 
 import secrets
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections, transaction
 from tqdm import tqdm
 
@@ -23,8 +22,8 @@ CHUNK = 50_000
 ANALYZE_FROM = 10_000  # below this, autovacuum's own ANALYZE comes soon enough
 SEEDED_TABLES = ["ledger_bankaccount", "ledger_contact", "ledger_invoice", "ledger_invoiceline",
                  "ledger_banktransaction"]
-# Share of the rows per table; bank transactions take the rest.
-SHARES = {"contacts": 0.05, "invoices": 0.10, "lines_per_invoice": 2, "bank_accounts": 3}
+# How the rows are shared out; bank transactions take the rest.
+CONTACT_SHARE, INVOICE_SHARE, LINES_PER_INVOICE, BANK_ACCOUNTS = 0.05, 0.10, 2, 3
 
 FIRST = "(ARRAY['Amina','Bilal','Carmen','Dmitri','Elif','Farah','Goran','Hana','Ibrahim','Jonas','Keiko','Lucia','Mateo','Nadia','Omar','Priya','Quentin','Rosa','Sami','Tara'])"
 LAST = "(ARRAY['Ahmed','Berg','Costa','Dubois','Eriksen','Fischer','Garcia','Hussain','Ivanova','Jensen','Khan','Lopez','Meyer','Novak','Okafor','Petrov','Quinn','Rossi','Silva','Tanaka'])"
@@ -35,7 +34,7 @@ ITEM = "(ARRAY['Bookkeeping','Consulting hour','Website hosting','Office supplie
 class Command(BaseCommand):
     help = "Create an owner with a company and N rows of sample ledger data (bulk insert)."
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)
         parser.add_argument("--password", required=True)
         parser.add_argument("--company", required=True, help="company name")
@@ -71,10 +70,10 @@ class Command(BaseCommand):
 
 
 def _plan(size: int) -> dict[str, int]:
-    accounts = min(SHARES["bank_accounts"], size)
-    contacts = min(max(int(size * SHARES["contacts"]), 1 if size > accounts else 0), size - accounts)
-    invoices = min(int(size * SHARES["invoices"]), (size - accounts - contacts) // 3) if contacts else 0
-    lines = invoices * SHARES["lines_per_invoice"]
+    accounts = min(BANK_ACCOUNTS, size)
+    contacts = min(max(int(size * CONTACT_SHARE), 1 if size > accounts else 0), size - accounts)
+    invoices = min(int(size * INVOICE_SHARE), (size - accounts - contacts) // 3) if contacts else 0
+    lines = invoices * LINES_PER_INVOICE
     return {"bank_accounts": accounts, "contacts": contacts, "invoices": invoices, "lines": lines,
             "transactions": size - accounts - contacts - invoices - lines}
 
@@ -144,8 +143,8 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
                 INSERT INTO ledger_invoiceline (company_id, invoice_id, position, description, quantity, unit_price)
                 SELECT %s, i, p, {ITEM}[1 + (i + p) %% 10], 1 + (i %% 5), round((10 + (i * 37 + p * 11) %% 990)::numeric, 2)
                 FROM generate_series(%s::bigint, %s::bigint) i CROSS JOIN generate_series(0, %s) p""",
-                 [company_id, first, last, SHARES["lines_per_invoice"] - 1])
-        progress((stop - start) * (1 + SHARES["lines_per_invoice"]))
+                 [company_id, first, last, LINES_PER_INVOICE - 1])
+        progress((stop - start) * (1 + LINES_PER_INVOICE))
 
     for start, stop in _chunks(plan["transactions"]):
         _run(company_id, f"""
