@@ -43,7 +43,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS") if PRODUCTION else env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"]
 )
 SITE_URL = env.str("SITE_URL") if PRODUCTION else env.str("SITE_URL", default=f"http://127.0.0.1:{PORT}")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL.rstrip("/")])
+# Empty counts as unset (docker-compose passes unset variables as empty strings).
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [SITE_URL.rstrip("/")]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

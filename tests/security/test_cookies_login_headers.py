@@ -104,13 +104,15 @@ def test_production_settings_pass_check_deploy_with_no_warning():
 def test_production_cookies_are_secure_and_host_prefixed():
     code = ("import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({k: "
             "getattr(s, k) for k in ['SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SESSION_COOKIE_NAME', "
-            "'SESSION_EXPIRE_AT_BROWSER_CLOSE', 'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS', 'DEBUG']}))")
-    result = _run(["-c", code], PRODUCTION_ENV)
+            "'SESSION_EXPIRE_AT_BROWSER_CLOSE', 'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS', 'DEBUG', "
+            "'CSRF_TRUSTED_ORIGINS']}))")
+    result = _run(["-c", code], {**PRODUCTION_ENV, "CSRF_TRUSTED_ORIGINS": ""})  # as docker-compose passes it
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values == {"SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True, "SESSION_COOKIE_NAME": "__Host-sessionid",
                       "SESSION_EXPIRE_AT_BROWSER_CLOSE": True, "SECURE_SSL_REDIRECT": True,
-                      "SECURE_HSTS_SECONDS": 63072000, "DEBUG": False}
+                      "SECURE_HSTS_SECONDS": 63072000, "DEBUG": False,
+                      "CSRF_TRUSTED_ORIGINS": ["https://app.softhelpers.example"]}
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DATABASE_APP_PASSWORD", "SITE_URL"])
