@@ -82,7 +82,8 @@ def deliver(message_id: int) -> bool:
             with transaction.atomic():
                 _handlers[message.handler](**message.payload)
         except Exception as exc:
-            logger.exception("outbox message %s (%s) failed", message.pk, message.handler)
+            # The type only: an exception's text may quote personal data (an address, a name).
+            logger.error("outbox message %s (%s) failed: %s", message.pk, message.handler, type(exc).__name__)
             message.last_error = type(exc).__name__[:200]
             message.save(update_fields=["attempts", "last_error"])
             return False

@@ -81,7 +81,7 @@ def test_delivery_is_exactly_once_when_called_repeatedly(db):
     assert len(mail.outbox) == 1
 
 
-def test_failing_handler_is_retried_by_the_sweep_and_keeps_no_personal_value(db, monkeypatch):
+def test_failing_handler_is_retried_by_the_sweep_and_keeps_no_personal_value(db, monkeypatch, caplog):
     user = User.objects.create_user(email="gil@example.com", password="x" * 12)
     message = outbox.enqueue(send_welcome_email, user_id=user.pk)
     assert message.payload == {"user_id": user.pk}  # ids only, never the address
@@ -93,6 +93,7 @@ def test_failing_handler_is_retried_by_the_sweep_and_keeps_no_personal_value(db,
     assert outbox.deliver(message.pk) is False
     message.refresh_from_db()
     assert (message.attempts, message.last_error, message.delivered_at) == (1, "ConnectionError", None)
+    assert "ConnectionError" in caplog.text and "gil@example.com" not in caplog.text
     monkeypatch.undo()
     assert outbox.sweep() == 1
     assert len(mail.outbox) == 1
