@@ -115,14 +115,6 @@ def _redis_args(socket_path: Path, data_dir: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def start_redis_server(socket_path: Path, data_dir: Path) -> subprocess.Popen[bytes]:
-    """Run ``redis-server`` in the foreground of a child process; used by tests that stop it."""
-    args = _redis_args(socket_path, data_dir)
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    _wait_until(lambda: redis_ping(socket_path), what="redis-server")
-    return process
-
-
 def ensure_redis(var_dir: Path) -> str:
     """Start (or find) the embedded Redis daemon and return a Celery broker URL for it."""
     socket_path = redis_socket_path(var_dir)

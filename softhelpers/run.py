@@ -16,18 +16,23 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def _local_servers_running(var_dir: Path) -> bool:
+def _embedded_servers_to_stop(var_dir: Path) -> list[str]:
+    """The embedded servers this run will start (each one absent from the environment and not
+    yet running), so that Ctrl-C stops exactly those and leaves anyone else's alone."""
     from softhelpers import localservers
 
-    pid_file = localservers.pg_data_dir(var_dir) / "postmaster.pid"
-    return pid_file.exists() and localservers.redis_ping(localservers.redis_socket_path(var_dir))
+    starting = []
+    if not os.environ.get("DATABASE_URL") and not (localservers.pg_data_dir(var_dir) / "postmaster.pid").exists():
+        starting.append("postgres")
+    if not os.environ.get("REDIS_URL") and not localservers.redis_ping(localservers.redis_socket_path(var_dir)):
+        starting.append("redis")
+    return starting
 
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
-    local = not os.environ.get("DATABASE_URL") and not os.environ.get("REDIS_URL")
     var_dir = Path(os.environ.get("SOFTHELPERS_VAR_DIR", BASE_DIR / "var"))
-    were_running = local and _local_servers_running(var_dir)
+    ours = _embedded_servers_to_stop(var_dir)
 
     import django
 
@@ -74,10 +79,11 @@ def main() -> int:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
-    if local and not were_running:
-        from softhelpers import localservers
+    from softhelpers import localservers
 
+    if "redis" in ours:
         localservers.stop_redis(var_dir)
+    if "postgres" in ours:
         localservers.stop_postgres(var_dir)
     print("Stopped.", flush=True)
     return exit_code

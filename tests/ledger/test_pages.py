@@ -99,6 +99,7 @@ def test_editing_a_connection_without_credentials_keeps_them(acme, alice_client)
     assert acme.bank_connection.provider == "New name"
 
 
+@pytest.mark.policy("SAF-1")
 def test_guest_can_read_but_not_open_write_pages(acme, guest, client):
     client.force_login(guest)
     assert client.get(f"/c/{acme.company.pk}/contacts/").status_code == 200

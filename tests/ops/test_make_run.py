@@ -126,3 +126,21 @@ def test_make_run_uses_database_url_and_redis_url_and_starts_no_embedded_server(
     finally:
         localservers.stop_redis(external)
         localservers.stop_postgres(external)
+
+
+def test_make_run_with_only_redis_url_stops_the_embedded_database_it_started(tmp_path):
+    from softhelpers import localservers
+
+    external, var_dir = tmp_path / "external", tmp_path / "var"
+    redis_url = localservers.ensure_redis(external)
+    try:
+        runner = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir), REDIS_URL=redis_url)
+        try:
+            assert runner.wait_healthy()["database"] == "ok"
+            assert (var_dir / "pg" / "postmaster.pid").exists()  # embedded PostgreSQL, our own
+        finally:
+            assert runner.interrupt() == 0, runner.output()
+        assert _wait(lambda: not _processes_using(var_dir), 20), "the embedded PostgreSQL was left running"
+        assert localservers.redis_ping(localservers.redis_socket_path(external))  # the external one was not ours
+    finally:
+        localservers.stop_redis(external)

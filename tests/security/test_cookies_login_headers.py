@@ -115,6 +115,13 @@ def test_production_cookies_are_secure_and_host_prefixed():
                       "CSRF_TRUSTED_ORIGINS": ["https://app.softhelpers.example"]}
 
 
+@pytest.mark.policy("SAF-2")
+def test_production_refuses_links_without_https():
+    result = _run(["manage.py", "check", "--deploy"], {**PRODUCTION_ENV, "SITE_URL": "http://app.softhelpers.example"})
+    assert result.returncode != 0
+    assert "softhelpers.E001" in result.stderr
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DATABASE_APP_PASSWORD", "SITE_URL"])
 def test_production_refuses_to_start_without_a_secret(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

@@ -132,6 +132,7 @@ def test_openapi_paths_are_all_covered(acme, globex, client):
         assert f"{match.namespace}:{match.url_name}" in tested, path
 
 
+@pytest.mark.policy("SAF-1")
 def test_guest_reads_but_cannot_write(acme, guest, api_client):
     _, token = AuthToken.objects.create(user=guest)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -141,6 +142,7 @@ def test_guest_reads_but_cannot_write(acme, guest, api_client):
     assert api_client.delete(f"{base}{acme.contact.pk}/").status_code == 403
 
 
+@pytest.mark.policy("SAF-1")
 def test_member_can_write(acme, bob, api_client):
     _, token = AuthToken.objects.create(user=bob)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")

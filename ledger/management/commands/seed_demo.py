@@ -1,7 +1,7 @@
 """``seed_demo``: an owner, a company and N rows of realistic sample data, fast.
 
 Rows are generated inside PostgreSQL (``INSERT … SELECT … FROM generate_series``) in chunks,
-one transaction per chunk under the company's tenant context, so row-level security checks
+one statement and transaction per chunk under the company's tenant context, so row-level security checks
 every row and memory stays flat. (COPY FROM is refused on tables with row-level security.)
 """
 
@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from tqdm import tqdm
 
 from accounts import services as account_services
@@ -87,13 +87,12 @@ def _run(company_id: int, sql: str, params: list[Any]) -> None:
         cursor.execute(sql, params)
 
 
-def _id_range(company_id: int, table: str, count: int) -> tuple[int, int]:
-    """The ids of the ``count`` newest rows of a table for this company (just inserted)."""
-    with tenant_context(company_id), connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(id), max(id) FROM (SELECT id FROM {table} WHERE company_id = %s "
-                       f"ORDER BY id DESC LIMIT %s) newest", [company_id, count])
-        low, high = cursor.fetchone()
-    return int(low or 0), int(high or 0)
+def _parents(table: str) -> str:
+    """A CTE holding the ids of this company's rows of ``table``: references never guess ids.
+
+    (A range of "the newest N ids" would take in another company's rows inserted meanwhile.)
+    """
+    return f"WITH parents AS (SELECT array_agg(id ORDER BY id) AS ids FROM {table} WHERE company_id = %s)"
 
 
 def _analyze() -> None:
@@ -116,7 +115,6 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
                    'PK' || lpad((g * 7919)::text, 2, '0') || 'MEZN' || lpad((g * 104729)::text, 16, '0'), 'PKR', now()
             FROM generate_series(1, %s::bigint) g""", [company_id, plan["bank_accounts"]])
         progress(plan["bank_accounts"])
-    accounts = _id_range(company_id, "ledger_bankaccount", plan["bank_accounts"])
 
     for start, stop in _chunks(plan["contacts"]):
         _run(company_id, f"""
@@ -127,32 +125,30 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
                    (1 + g %% 300) || ' Market Road, ' || {CITY}[1 + g %% 10], now()
             FROM generate_series(%s::bigint, %s::bigint) g""", [company_id, start + 1, stop])
         progress(stop - start)
-    contacts = _id_range(company_id, "ledger_contact", plan["contacts"])
 
     for start, stop in _chunks(plan["invoices"]):
-        with transaction.atomic():
-            _run(company_id, """
+        _run(company_id, _parents("ledger_contact") + f""",
+            new_invoices AS (
                 INSERT INTO ledger_invoice (company_id, contact_id, number, issue_date, due_date, status, currency, notes, created_at)
-                SELECT %s, %s + (g %% %s), %s || g,
+                SELECT %s, parents.ids[1 + g %% cardinality(parents.ids)], %s || g,
                        current_date - (g %% 720)::int, current_date - (g %% 720)::int + 30,
                        (ARRAY['draft','sent','paid','paid','void'])[1 + g %% 5], 'PKR', '', now()
-                FROM generate_series(%s::bigint, %s::bigint) g""",
-                 [company_id, contacts[0], contacts[1] - contacts[0] + 1, number_prefix, start + 1, stop])
-            first, last = _id_range(company_id, "ledger_invoice", stop - start)
-            _run(company_id, f"""
-                INSERT INTO ledger_invoiceline (company_id, invoice_id, position, description, quantity, unit_price)
-                SELECT %s, i, p, {ITEM}[1 + (i + p) %% 10], 1 + (i %% 5), round((10 + (i * 37 + p * 11) %% 990)::numeric, 2)
-                FROM generate_series(%s::bigint, %s::bigint) i CROSS JOIN generate_series(0, %s) p""",
-                 [company_id, first, last, LINES_PER_INVOICE - 1])
+                FROM parents, generate_series(%s::bigint, %s::bigint) g
+                RETURNING id)
+            INSERT INTO ledger_invoiceline (company_id, invoice_id, position, description, quantity, unit_price)
+            SELECT %s, i.id, p, {ITEM}[1 + (i.id + p) %% 10], 1 + (i.id %% 5),
+                   round((10 + (i.id * 37 + p * 11) %% 990)::numeric, 2)
+            FROM new_invoices i CROSS JOIN generate_series(0, %s) p""",
+             [company_id, company_id, number_prefix, start + 1, stop, company_id, LINES_PER_INVOICE - 1])
         progress((stop - start) * (1 + LINES_PER_INVOICE))
 
     for start, stop in _chunks(plan["transactions"]):
-        _run(company_id, f"""
+        _run(company_id, _parents("ledger_bankaccount") + f"""
             INSERT INTO ledger_banktransaction (company_id, bank_account_id, booked_on, description, counterparty, amount)
-            SELECT %s, %s + (g %% %s), current_date - (g %% 720)::int,
+            SELECT %s, parents.ids[1 + g %% cardinality(parents.ids)], current_date - (g %% 720)::int,
                    (ARRAY['Card payment','Transfer','Salary','Invoice payment','Rent','Utilities'])[1 + g %% 6],
                    {FIRST}[1 + (g * 3) %% 20] || ' ' || {LAST}[1 + g %% 20],
                    round(((g * 7919) %% 200000 - 100000)::numeric / 100, 2)
-            FROM generate_series(%s::bigint, %s::bigint) g""",
-             [company_id, accounts[0], max(accounts[1] - accounts[0] + 1, 1), start + 1, stop])
+            FROM parents, generate_series(%s::bigint, %s::bigint) g""",
+             [company_id, company_id, start + 1, stop])
         progress(stop - start)
