@@ -119,3 +119,49 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Outbox #{self.pk} {self.handler}"
+
+
+class AuditEvent(models.Model):
+    """One privacy-relevant action. Append-only: the app role has no UPDATE or DELETE on it.
+
+    Rows hold ids, event types and counts, never personal values, so they outlive the purge.
+    ``hash`` chains each row to the previous one of the same company (``company_id`` NULL is
+    the site-wide chain): ``manage.py verify_audit`` recomputes the chain and reports the first
+    row that was altered, inserted or removed out of order.
+    """
+
+    class Event(models.TextChoices):
+        USER_SIGNED_UP = "user.signed_up", "User signed up"
+        COMPANY_CREATED = "company.created", "Company created"
+        MEMBER_ADDED = "membership.added", "Member added"
+        MEMBER_REMOVED = "membership.removed", "Member removed"
+        MEMBER_LEFT = "membership.left", "Member left"
+        CREDENTIALS_STORED = "credentials.stored", "Bank credentials stored"
+        CREDENTIALS_DESTROYED = "credentials.destroyed", "Bank credentials destroyed"
+        EXPORT_REQUESTED = "export.requested", "Data export requested"
+        EXPORT_READY = "export.ready", "Data export ready"
+        EXPORT_DOWNLOADED = "export.downloaded", "Data export downloaded"
+        EXPORT_EXPIRED = "export.expired", "Data export expired"
+        KEY_ROTATION_STARTED = "key.rotation_started", "Data key rotation started"
+        KEY_ROTATED = "key.rotated", "Data key rotated"
+        MASTER_KEY_REWRAPPED = "key.master_rewrapped", "Data keys re-wrapped under a new master key"
+        SUPPORT_ACCESS_GRANTED = "support.granted", "Support access granted"
+        SUPPORT_ACCESS_REVOKED = "support.revoked", "Support access revoked"
+        STAFF_VIEWED_PI = "staff.viewed_personal_data", "Staff viewed personal data"
+
+    company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
+    actor_id = models.BigIntegerField(null=True)  # user id; None for the system
+    event = models.CharField(max_length=40, choices=Event.choices)
+    subject_type = models.CharField(max_length=60, blank=True)
+    subject_id = models.BigIntegerField(null=True)
+    data = models.JSONField(default=dict, blank=True)  # ids and counts only
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        # Append-only: no update path in code, and none in the database for the app role.
+        indexes = [models.Index(fields=["company_id", "id"], name="audit_chain")]
+
+    def __str__(self) -> str:
+        return f"Audit #{self.pk} {self.event}"

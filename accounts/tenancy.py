@@ -28,6 +28,8 @@ POLICY_EXPRESSION = f"company_id = NULLIF(current_setting('{SETTING}', true), ''
 # Tables that carry company_id but are scoped by the application only, with the reason.
 GLOBAL_TABLES_WITH_COMPANY = {
     "accounts_membership": "directory of who may open which company; read across companies by user",
+    "accounts_auditevent": "ids and event types only; the officer reads it across companies; append-only",
+    "privacy_supportgrant": "ids and dates only; staff look up which companies granted them access",
 }
 
 _outer_company: ContextVar[int | None] = ContextVar("outer_company", default=None)

@@ -16,13 +16,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.tenancy import TenantModel
+from privacy.fields import SealedCharField, SealedEmailField, SealedFieldsModel, SealedTextField
 
 
-class Contact(TenantModel):
+class Contact(SealedFieldsModel, TenantModel):
     name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    address = models.TextField(blank=True)
+    email = SealedEmailField(blank=True)
+    phone = SealedCharField(max_length=40, blank=True)
+    address = SealedTextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -81,11 +82,11 @@ class InvoiceLine(TenantModel):
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
 
 
-class BankAccount(TenantModel):
+class BankAccount(SealedFieldsModel, TenantModel):
     name = models.CharField(max_length=100, help_text="Your label for this account")
     bank_name = models.CharField(max_length=100, blank=True)
     holder_name = models.CharField(max_length=200)
-    account_number = models.CharField(max_length=40)
+    account_number = SealedCharField(max_length=40)
     currency = models.CharField(max_length=3, default="USD")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -93,7 +94,7 @@ class BankAccount(TenantModel):
         return f"Bank account #{self.pk}"
 
 
-class BankConnection(TenantModel):
+class BankConnection(SealedFieldsModel, TenantModel):
     """Credentials the user gave us to import statements (CON-2, SHR-1); never shown again."""
 
     class Status(models.TextChoices):
@@ -102,8 +103,8 @@ class BankConnection(TenantModel):
 
     bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="connections")
     provider = models.CharField(max_length=100)
-    login_name = models.CharField(max_length=150)
-    credentials = models.TextField()
+    login_name = SealedCharField(max_length=150)
+    credentials = SealedTextField(blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_import_at = models.DateTimeField(null=True, blank=True, editable=False)

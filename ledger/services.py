@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
 
-from accounts.models import Company, User
+from accounts.audit import record_event
+from accounts.models import AuditEvent, Company, User
 from accounts.tenancy import TenantModel
 from ledger.exceptions import RecordInUse
 from ledger.models import BankConnection, Invoice, InvoiceLine
@@ -110,7 +111,13 @@ def connect_bank(
         raise ValidationError({"credentials": "Enter the credentials your bank gave you."})
     connection = BankConnection(bank_account_id=bank_account_id, provider=provider, login_name=login_name,
                                 credentials=credentials)
-    return _validate_and_save(connection, company=company)
+    _validate_and_save(connection, company=company)
+    _record_credentials(company, actor, connection, AuditEvent.Event.CREDENTIALS_STORED)
+    return connection
+
+
+def _record_credentials(company: Company, actor: User | None, connection: BankConnection, event: str) -> None:
+    record_event(event=event, company_id=company.pk, actor_id=actor.pk if actor else None, subject=connection)
 
 
 @transaction.atomic
@@ -121,7 +128,10 @@ def update_bank_connection(
     fields = dict(fields)
     if not fields.get("credentials"):
         fields.pop("credentials", None)
-    return update_record(company=company, record=connection, actor=actor, fields=fields)
+    update_record(company=company, record=connection, actor=actor, fields=fields)
+    if "credentials" in fields:
+        _record_credentials(company, actor, connection, AuditEvent.Event.CREDENTIALS_STORED)
+    return connection
 
 
 @transaction.atomic
@@ -130,4 +140,5 @@ def disconnect_bank(*, company: Company, actor: User | None, connection: BankCon
     connection.status = BankConnection.Status.DISCONNECTED
     connection.credentials = ""
     connection.save(update_fields=["status", "credentials"])
+    _record_credentials(company, actor, connection, AuditEvent.Event.CREDENTIALS_DESTROYED)
     return connection

@@ -13,8 +13,13 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
-# Tables the app may insert into but never change or delete from (filled by later issues).
-APPEND_ONLY_TABLES: set[str] = set()
+# Tables the app may insert into but never change or delete from.
+APPEND_ONLY_TABLES: set[str] = {"accounts_auditevent"}
+# Key store functions the app may call (privacy/keystore.sql); each serves the current tenant only.
+KEYSTORE_APP_FUNCTIONS = [
+    "active_key(bigint)", "add_key(bigint, bytea, text)", "key_by_id(bigint, bigint)", "company_keys(bigint)",
+    "begin_rotation(bigint, bytea, text)", "destroy_retired_key(bigint, bigint)", "destroy_company_keys(bigint)",
+]
 
 
 def ensure_app_role(*, using: str = "owner", password: str = "") -> bool:
@@ -44,6 +49,9 @@ def grant_app_privileges(*, using: str = "owner") -> None:
             sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(user)
         )
         cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(user))
+        cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA keystore TO {}").format(user))
+        for function in KEYSTORE_APP_FUNCTIONS:
+            cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION keystore.{} TO {}").format(sql.SQL(function), user))
         for table in sorted(APPEND_ONLY_TABLES):
             cursor.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), user))
 

@@ -36,6 +36,19 @@ def _local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _local_master_keys() -> list[str]:
+    """Local mode: master keys in var/keys/master.keys (current first), made once, never committed."""
+    path = VAR_DIR / "keys" / "master.keys"
+    if not path.exists():
+        import base64
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n")
+        path.chmod(0o600)
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
 SECRET_KEY = env.str("SECRET_KEY") if PRODUCTION else env.str("SECRET_KEY", default="") or _local_secret_key()
 DEBUG = env.bool("DEBUG", default=LOCAL)
 PORT = env.int("PORT", default=8000)
@@ -231,6 +244,17 @@ if PRODUCTION:
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     if env.bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Privacy: encryption keys, exports, support access ------------------------------------------
+# PRIVACY_MASTER_KEY seals the per-company data keys; PRIVACY_PREVIOUS_MASTER_KEYS (comma
+# separated) only open keys not yet re-wrapped (manage.py rotate_keys --master).
+if PRODUCTION or env.str("PRIVACY_MASTER_KEY", default=""):
+    PRIVACY_MASTER_KEYS = [env.str("PRIVACY_MASTER_KEY"), *env.list("PRIVACY_PREVIOUS_MASTER_KEYS", default=[])]
+else:
+    PRIVACY_MASTER_KEYS = _local_master_keys()
+PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
+PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
+PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Soft Helpers <no-reply@softhelpers.example>")

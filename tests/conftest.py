@@ -145,7 +145,7 @@ def make_tenant(*, email: str, full_name: str, company_name: str, secret: str) -
 
 def add_member(company: Company, *, email: str, role: str) -> User:
     user = User.objects.create_user(email=email, password=PASSWORD, full_name=email.split("@")[0].title())
-    Membership.objects.create(user=user, company=company, role=role)
+    account_services.add_member(company=company, user=user, role=role, actor=None)
     return user
 
 

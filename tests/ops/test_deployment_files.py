@@ -29,5 +29,5 @@ def test_compose_runs_the_production_shape():
     assert "beat" in services["beat"]["command"]
     env = services["web"]["environment"]
     assert env["SOFTHELPERS_ENV"] == "production"
-    for secret in ("SECRET_KEY", "DATABASE_APP_PASSWORD", "ALLOWED_HOSTS", "SITE_URL"):
+    for secret in ("SECRET_KEY", "PRIVACY_MASTER_KEY", "DATABASE_APP_PASSWORD", "ALLOWED_HOSTS", "SITE_URL"):
         assert ":?" in env[secret], f"{secret} must be required, with no default"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -78,6 +79,7 @@ PRODUCTION_ENV = {
     "SOFTHELPERS_ENV": "production",
     "DJANGO_SETTINGS_MODULE": "softhelpers.settings",
     "SECRET_KEY": secrets.token_urlsafe(64),
+    "PRIVACY_MASTER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     "DATABASE_URL": "postgres://owner:pw@db.invalid:5432/softhelpers",
     "DATABASE_APP_PASSWORD": "app-pw",
     "REDIS_URL": "redis://redis.invalid:6379/0",
@@ -122,7 +124,7 @@ def test_production_refuses_links_without_https():
     assert "softhelpers.E001" in result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DATABASE_APP_PASSWORD", "SITE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "PRIVACY_MASTER_KEY", "DATABASE_URL", "REDIS_URL", "DATABASE_APP_PASSWORD", "SITE_URL"])
 def test_production_refuses_to_start_without_a_secret(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _run(["manage.py", "check"], env)

@@ -8,26 +8,38 @@ every row and memory stays flat. (COPY FROM is refused on tables with row-level 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections
+from django.db import connection, connections, models
+from django.utils import timezone
+from psycopg2.extras import execute_values
 from tqdm import tqdm
 
 from accounts import services as account_services
 from accounts.models import Company, Membership, User
 from accounts.tenancy import tenant_context
+from ledger.models import BankAccount, Contact
+from privacy.crypto import Place, seal
+from privacy.fields import next_ids
+from privacy.keys import active_key
 
 CHUNK = 50_000
+SEALED_CHUNK = 10_000  # rows sealed in Python per transaction
 ANALYZE_FROM = 10_000  # below this, autovacuum's own ANALYZE comes soon enough
 SEEDED_TABLES = ["ledger_bankaccount", "ledger_contact", "ledger_invoice", "ledger_invoiceline",
                  "ledger_banktransaction"]
 # How the rows are shared out; bank transactions take the rest.
 CONTACT_SHARE, INVOICE_SHARE, LINES_PER_INVOICE, BANK_ACCOUNTS = 0.05, 0.10, 2, 3
 
+FIRST_NAMES = ["Amina", "Bilal", "Carmen", "Dmitri", "Elif", "Farah", "Goran", "Hana", "Ibrahim", "Jonas", "Keiko",
+               "Lucia", "Mateo", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Sami", "Tara"]
+LAST_NAMES = ["Ahmed", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hussain", "Ivanova", "Jensen", "Khan",
+              "Lopez", "Meyer", "Novak", "Okafor", "Petrov", "Quinn", "Rossi", "Silva", "Tanaka"]
+CITIES = ["Lahore", "Sialkot", "Karachi", "Berlin", "Lisbon", "Toronto", "Nairobi", "Osaka", "Madrid", "Oslo"]
 FIRST = "(ARRAY['Amina','Bilal','Carmen','Dmitri','Elif','Farah','Goran','Hana','Ibrahim','Jonas','Keiko','Lucia','Mateo','Nadia','Omar','Priya','Quentin','Rosa','Sami','Tara'])"
 LAST = "(ARRAY['Ahmed','Berg','Costa','Dubois','Eriksen','Fischer','Garcia','Hussain','Ivanova','Jensen','Khan','Lopez','Meyer','Novak','Okafor','Petrov','Quinn','Rossi','Silva','Tanaka'])"
-CITY = "(ARRAY['Lahore','Sialkot','Karachi','Berlin','Lisbon','Toronto','Nairobi','Osaka','Madrid','Oslo'])"
 ITEM = "(ARRAY['Bookkeeping','Consulting hour','Website hosting','Office supplies','Delivery','Design work','Repair service','Training session','Software licence','Catering'])"
 
 
@@ -78,8 +90,38 @@ def _plan(size: int) -> dict[str, int]:
             "transactions": size - accounts - contacts - invoices - lines}
 
 
-def _chunks(total: int) -> list[tuple[int, int]]:
-    return [(start, min(start + CHUNK, total)) for start in range(0, total, CHUNK)]
+def _chunks(total: int, size: int = CHUNK) -> list[tuple[int, int]]:
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def _contact(g: int) -> tuple[list[Any], list[str]]:
+    first = FIRST_NAMES[g % 20]
+    return ([f"{first} {LAST_NAMES[(g // 20) % 20]}", timezone.now()],
+            [f"{first.lower()}.{g}@example.com", f"+92 300 {g % 10_000_000:07d}",
+             f"{1 + g % 300} Market Road, {CITIES[g % 10]}"])
+
+
+def _bank_account(g: int) -> tuple[list[Any], list[str]]:
+    return ([f"Account {g}", ["Meezan Bank", "HBL", "Deutsche Bank"][g % 3],
+             f"{FIRST_NAMES[g % 20]} {LAST_NAMES[(g * 7) % 20]}", "PKR", timezone.now()],
+            [f"PK{(g * 7919) % 100:02d}MEZN{g * 104729:016d}"])
+
+
+def _insert_sealed(company_id: int, model: type[models.Model], plain: list[str], sealed: list[str],
+                   rows: Iterable[tuple[list[Any], list[str]]], count: int) -> None:
+    """Insert rows whose personal fields are sealed in Python (the database never sees them plain).
+
+    Ids come from the sequence first: each sealed value is bound to its row id.
+    """
+    with tenant_context(company_id), connection.cursor() as cursor:
+        key = active_key(company_id)
+        values = []
+        for row_id, (plain_values, sealed_values) in zip(next_ids(model, count), rows, strict=True):
+            values.append([row_id, company_id, *plain_values, *(
+                seal(text, key=key, place=Place(company_id, model._meta.label, name, row_id))
+                for name, text in zip(sealed, sealed_values, strict=True))])
+        columns = ", ".join(["id", "company_id", *plain, *sealed])
+        execute_values(cursor, f"INSERT INTO {model._meta.db_table} ({columns}) VALUES %s", values, page_size=2000)
 
 
 def _run(company_id: int, sql: str, params: list[Any]) -> None:
@@ -108,22 +150,14 @@ def _analyze() -> None:
 def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
     number_prefix = f"INV-{secrets.token_hex(3).upper()}-"  # distinct per run: seeding twice never collides
     if plan["bank_accounts"]:
-        _run(company_id, f"""
-            INSERT INTO ledger_bankaccount (company_id, name, bank_name, holder_name, account_number, currency, created_at)
-            SELECT %s, 'Account ' || g, (ARRAY['Meezan Bank','HBL','Deutsche Bank'])[1 + g %% 3],
-                   {FIRST}[1 + g %% 20] || ' ' || {LAST}[1 + (g * 7) %% 20],
-                   'PK' || lpad((g * 7919)::text, 2, '0') || 'MEZN' || lpad((g * 104729)::text, 16, '0'), 'PKR', now()
-            FROM generate_series(1, %s::bigint) g""", [company_id, plan["bank_accounts"]])
+        _insert_sealed(company_id, BankAccount, ["name", "bank_name", "holder_name", "currency", "created_at"],
+                       ["account_number"], (_bank_account(g) for g in range(1, plan["bank_accounts"] + 1)),
+                       plan["bank_accounts"])
         progress(plan["bank_accounts"])
 
-    for start, stop in _chunks(plan["contacts"]):
-        _run(company_id, f"""
-            INSERT INTO ledger_contact (company_id, name, email, phone, address, created_at)
-            SELECT %s, {FIRST}[1 + g %% 20] || ' ' || {LAST}[1 + (g / 20) %% 20],
-                   lower({FIRST}[1 + g %% 20]) || '.' || g || '@example.com',
-                   '+92 300 ' || lpad((g %% 10000000)::text, 7, '0'),
-                   (1 + g %% 300) || ' Market Road, ' || {CITY}[1 + g %% 10], now()
-            FROM generate_series(%s::bigint, %s::bigint) g""", [company_id, start + 1, stop])
+    for start, stop in _chunks(plan["contacts"], SEALED_CHUNK):
+        _insert_sealed(company_id, Contact, ["name", "created_at"], ["email", "phone", "address"],
+                       (_contact(g) for g in range(start + 1, stop + 1)), stop - start)
         progress(stop - start)
 
     for start, stop in _chunks(plan["invoices"]):

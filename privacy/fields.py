@@ -1,0 +1,143 @@
+"""Model fields whose values are stored sealed (``privacy.crypto``) under the company's key.
+
+The column is ``bytea``. A loaded value stays sealed until the attribute is read; reading opens
+it with the key named in the value and the place (company, model, field, row) it belongs to.
+A value assigned in Python is sealed in ``pre_save`` with the company's active key.
+
+Because the row id is part of the associated data, a model with sealed fields takes its id
+from the sequence *before* the insert (``SealedFieldsModel.save``). Such fields cannot be
+filtered on (the database only sees ciphertext) nor written with ``QuerySet.update``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, models
+from django.db.models.query_utils import DeferredAttribute
+
+from privacy import crypto, keys
+
+
+class Sealed(bytes):
+    """Ciphertext as stored; ``plaintext`` caches the opened value once read."""
+
+    plaintext: str | None = None
+
+
+def place_of(instance: models.Model, field_name: str) -> crypto.Place:
+    return crypto.Place(company_id=instance.company_id, model=instance._meta.label,  # type: ignore[attr-defined]
+                        field=field_name, row_id=instance.pk)
+
+
+def open_value(sealed: bytes, *, place: crypto.Place) -> str:
+    if sealed == b"":
+        return ""
+    key = keys.key_by_id(place.company_id, crypto.key_id_of(sealed))
+    return crypto.open_sealed(sealed, key=key, place=place)
+
+
+class _SealedAttribute(DeferredAttribute):
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = super().__get__(instance, cls)
+        if isinstance(value, Sealed):
+            if value.plaintext is None:
+                value.plaintext = open_value(value, place=place_of(instance, self.field.name))
+            return value.plaintext
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+
+
+class SealedFieldMixin:
+    """Shared behaviour of the sealed field types below."""
+
+    descriptor_class: type[DeferredAttribute] = _SealedAttribute
+    sealed = True
+
+    def get_internal_type(self) -> str:
+        return "BinaryField"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        value = bytes(value)
+        return Sealed(value) if value else ""
+
+    def to_python(self, value: Any) -> Any:
+        return value if value is None or isinstance(value, bytes) else str(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, bytes):
+            return value
+        if value == "":
+            return b""
+        raise TypeError("sealed fields cannot be compared with or updated to plain values; save the model")
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        value = self.get_prep_value(value)
+        return None if value is None else connection.Database.Binary(value)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        name = self.attname  # type: ignore[attr-defined]
+        value = model_instance.__dict__.get(name)
+        if value is None or isinstance(value, bytes):
+            return value
+        if value == "":
+            return b""
+        if model_instance.pk is None:
+            raise ValueError("a row with sealed fields needs its id before the insert (SealedFieldsModel)")
+        place = place_of(model_instance, self.name)  # type: ignore[attr-defined]
+        sealed = Sealed(crypto.seal(value, key=keys.active_key(place.company_id), place=place))
+        sealed.plaintext = value
+        model_instance.__dict__[name] = sealed
+        return sealed
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name not in {"exact", "isnull"}:
+            return None
+        return super().get_lookup(lookup_name)  # type: ignore[misc]
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()  # type: ignore[misc]
+        return name, f"privacy.fields.{type(self).__name__}", args, kwargs
+
+
+class SealedCharField(SealedFieldMixin, models.CharField):
+    pass
+
+
+class SealedEmailField(SealedFieldMixin, models.EmailField):
+    pass
+
+
+class SealedTextField(SealedFieldMixin, models.TextField):
+    pass
+
+
+class SealedFieldsModel(models.Model):
+    """Base of models with sealed fields: the id is drawn before the insert (see module doc)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and self.pk is None:
+            self.pk = next_ids(type(self), 1)[0]
+            kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+
+def next_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` fresh ids from the model's sequence, for rows inserted in bulk."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def sealed_fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if getattr(f, "sealed", False)]

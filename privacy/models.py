@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.tenancy import TenantModel
+
+
+class SupportGrant(models.Model):
+    """A company's time-limited permission for staff to view its data (PUR-3).
+
+    Holds ids and dates only. Read across companies by staff (which companies may I help?),
+    so it is scoped in the application, like Membership.
+    """
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="support_grants")
+    granted_by_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "expires_at"], name="support_grant_company")]
+
+    def __str__(self) -> str:
+        return f"Support grant #{self.pk}"
+
+    def is_active(self, now: object = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
+
+
+class DataExport(TenantModel):
+    """The owner's copy of the company's data: a ZIP built by a worker, downloaded once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready to download"
+        DOWNLOADED = "downloaded", "Downloaded (file deleted)"
+        EXPIRED = "expired", "Expired (file deleted)"
+        FAILED = "failed", "Failed"
+
+    requested_by_id = models.BigIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    rows_written = models.PositiveBigIntegerField(default=0)
+    file_name = models.CharField(max_length=80, blank=True)  # random, under PRIVACY_EXPORT_DIR
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "-created_at"], name="export_company_recent")]
+
+    def __str__(self) -> str:
+        return f"Data export #{self.pk}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.RUNNING}
