@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class PrivacyConfig(AppConfig):
     name = "privacy"
+
+    def ready(self) -> None:
+        from privacy import checks  # noqa: F401  (registers the registry check)
