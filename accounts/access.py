@@ -8,7 +8,8 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
@@ -17,7 +18,7 @@ from accounts.selectors import resolve_membership
 
 ALL_ROLES = frozenset(Membership.Role.values)
 WRITER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MEMBER})
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -44,7 +45,7 @@ def company_view(*, roles: Iterable[str] = ALL_ROLES) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, company_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, company_id: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
             membership = resolve_membership(user=request.user, company_id=company_id)
             if membership.role not in allowed:
                 raise DjangoPermissionDenied

@@ -20,9 +20,12 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
+    """Ids, states and dates only: the name is tenant data, seen only under a support grant (PUR-3)."""
+
     list_display = ["id", "status", "created_at", "closed_at"]
     list_filter = ["status"]
-    readonly_fields = ["status", "created_at", "closed_at"]
+    fields = ("id", "status", "created_at", "closed_at")
+    readonly_fields = fields
 
 
 @admin.register(Membership)

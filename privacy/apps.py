@@ -5,4 +5,4 @@ class PrivacyConfig(AppConfig):
     name = "privacy"
 
     def ready(self) -> None:
-        from privacy import checks  # noqa: F401  (registers the registry check)
+        from privacy import checks, services  # noqa: F401  (registers the registry check, outbox handlers)

@@ -182,6 +182,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
+    "expire-exports": {"task": "privacy.expire_exports", "schedule": 3600.0},
 }
 
 # --- Caches (axes keeps its failure counters in the database, shared by all processes) ------

@@ -21,3 +21,4 @@ from softhelpers.settings import *  # noqa: E402, F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps PBKDF2/Argon
 MAIL_DIR = VAR_DIR / "test" / "mail"  # noqa: F405
+PRIVACY_EXPORT_DIR = VAR_DIR / "test" / "exports"  # noqa: F405

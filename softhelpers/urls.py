@@ -17,6 +17,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("dev/mail/", views.dev_mail, name="dev-mail"),
     path("dev/mail/<str:name>", views.dev_mail_detail, name="dev-mail-detail"),
+    path("", include("privacy.urls")),  # before the admin: it adds /admin/support/<company>/
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -196,3 +196,9 @@ def api_client() -> Any:
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _private_export_dir(settings: Any, tmp_path: Any) -> None:
+    """Export files of one test never meet another's (the database rolls back, files would not)."""
+    settings.PRIVACY_EXPORT_DIR = tmp_path / "exports"

@@ -1,0 +1,186 @@
+"""The owner's copy of their company's data: a ZIP with JSON and CSV per model (registry-driven).
+
+Built by a worker (``privacy.build_export``) in batches of ``BATCH`` rows, one short transaction
+each, so memory stays flat and the page can show progress (committed after every batch). The
+file is written as ``<name>.part`` and renamed when complete: a crashed build never leaves a
+file that looks finished, and a rerun starts over. Credentials are left out (SHR-1: never shown
+again). The ZIP's README carries the accuracy notice (ACCU-1).
+
+Files are named ``<company id>-<random>.zip``, so the hourly sweep can expire them without a
+query across companies.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import secrets
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.audit import record_event
+from accounts.models import AuditEvent, Company
+from accounts.tenancy import tenant_context
+from privacy import registry
+from privacy.models import DataExport
+
+logger = logging.getLogger(__name__)
+BATCH = 2000
+# Records about the export machinery itself are not the company's books.
+NOT_EXPORTED = {"privacy.DataExport", "privacy.SupportGrant"}
+
+
+def export_dir() -> Path:
+    path = Path(settings.PRIVACY_EXPORT_DIR)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def new_file_name(company_id: int) -> str:
+    return f"{company_id}-{secrets.token_hex(16)}.zip"
+
+
+def file_path(export: DataExport) -> Path:
+    return export_dir() / export.file_name
+
+
+def exported_models() -> list[type[models.Model]]:
+    return [m for m in registry.models_in_scope(registry.Scope.COMPANY) if m._meta.label not in NOT_EXPORTED]
+
+
+def exported_fields(model: type[models.Model]) -> list[models.Field]:
+    policy = registry.policy_for(model)
+    return [model._meta.get_field(name) for name, field in policy.fields.items()  # type: ignore[misc]
+            if field.exported and not model._meta.get_field(name).many_to_many]
+
+
+def _company_rows(model: type[models.Model], company_id: int) -> models.QuerySet:
+    manager = model._default_manager
+    return manager.filter(pk=company_id) if model is Company else manager.filter(company_id=company_id)
+
+
+def build_export(*, company_id: int, export_id: int, now: datetime | None = None) -> None:
+    """Write the export's ZIP; safe to run twice (a finished export is left alone)."""
+    with tenant_context(company_id):
+        export = DataExport.objects.filter(pk=export_id, company_id=company_id,
+                                           status__in=[DataExport.Status.PENDING, DataExport.Status.RUNNING]).first()
+        if export is None:
+            return
+        export.status, export.progress, export.rows_written = DataExport.Status.RUNNING, 0, 0
+        export.save(update_fields=["status", "progress", "rows_written"])
+        chosen = exported_models()
+        total = max(1, sum(_company_rows(m, company_id).count() for m in chosen))
+    final = file_path(export)
+    partial = final.with_suffix(".part")
+    try:
+        written = _write_zip(partial, company_id, export, chosen, total)
+        os.replace(partial, final)
+    except Exception:
+        partial.unlink(missing_ok=True)
+        with tenant_context(company_id):
+            DataExport.objects.filter(pk=export_id).update(status=DataExport.Status.FAILED)
+        raise
+    now = now or timezone.now()
+    with tenant_context(company_id):
+        DataExport.objects.filter(pk=export_id).update(
+            status=DataExport.Status.READY, progress=100, rows_written=written, size_bytes=final.stat().st_size,
+            finished_at=now, expires_at=now + timedelta(hours=settings.PRIVACY_EXPORT_TTL_HOURS))
+        record_event(event=AuditEvent.Event.EXPORT_READY, company_id=company_id, actor_id=None, subject=export,
+                     data={"rows": written})
+
+
+def _write_zip(path: Path, company_id: int, export: DataExport, chosen: list[type[models.Model]],
+               total: int) -> int:
+    written = 0
+    path.touch(mode=0o600)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", render_to_string("privacy/export_readme.txt", {
+            "company_id": company_id, "created_at": timezone.now(),
+            "files": [m._meta.label for m in chosen]}))
+        for model in chosen:
+            fields = exported_fields(model)
+            names = [f.name for f in fields]
+            # zipfile writes one entry at a time: CSV straight into the archive, JSON via a temp file.
+            with tempfile.TemporaryFile("w+", encoding="utf-8") as json_file:
+                with archive.open(f"{model._meta.label}.csv", "w") as csv_entry:
+                    csv_text = io.TextIOWrapper(csv_entry, encoding="utf-8", newline="")
+                    writer = csv.writer(csv_text)
+                    writer.writerow(names)
+                    json_file.write("[")
+                    separator = "\n"
+                    for batch in _batches(model, company_id):
+                        for record in batch:
+                            values = [getattr(record, f.attname) for f in fields]
+                            writer.writerow(["" if v is None else v for v in values])
+                            json_file.write(separator + json.dumps(dict(zip(names, values, strict=True)),
+                                                                   cls=DjangoJSONEncoder))
+                            separator = ",\n"
+                        written += len(batch)
+                        _report_progress(company_id, export.pk, written, total)
+                    json_file.write("\n]\n")
+                    csv_text.flush()
+                    csv_text.detach()
+                json_file.seek(0)
+                with archive.open(f"{model._meta.label}.json", "w") as json_entry:
+                    while chunk := json_file.read(1 << 16):
+                        json_entry.write(chunk.encode())
+    return written
+
+
+def _batches(model: type[models.Model], company_id: int) -> Iterator[list[models.Model]]:
+    """The company's rows of ``model`` in id order, ``BATCH`` per short transaction."""
+    last = None
+    while True:
+        with tenant_context(company_id):
+            rows = _company_rows(model, company_id).order_by("pk")
+            if last is not None:
+                rows = rows.filter(pk__gt=last)
+            batch = list(rows[:BATCH])
+            for record in batch:  # open sealed values while the tenant is set
+                for field in record._meta.concrete_fields:
+                    getattr(record, field.attname)
+        if not batch:
+            return
+        last = batch[-1].pk
+        yield batch
+
+
+def _report_progress(company_id: int, export_id: int, written: int, total: int) -> None:
+    with tenant_context(company_id):
+        DataExport.objects.filter(pk=export_id).update(progress=min(99, written * 100 // total),
+                                                       rows_written=written)
+
+
+def sweep_expired_files(*, now: datetime | None = None) -> int:
+    """Delete export files past their time (hourly); mark their exports expired. Returns files deleted."""
+    now = now or timezone.now()
+    horizon = (now - timedelta(hours=settings.PRIVACY_EXPORT_TTL_HOURS)).timestamp()
+    deleted = 0
+    for path in export_dir().iterdir():
+        company_part = path.name.split("-", 1)[0]
+        if not company_part.isdigit() or path.stat().st_mtime > horizon:
+            continue
+        company_id = int(company_part)
+        with tenant_context(company_id):
+            name = path.name.removesuffix(".part")
+            for export in DataExport.objects.filter(company_id=company_id, file_name=name,
+                                                    status=DataExport.Status.READY):
+                export.status = DataExport.Status.EXPIRED
+                export.save(update_fields=["status"])
+                record_event(event=AuditEvent.Event.EXPORT_EXPIRED, company_id=company_id, actor_id=None,
+                             subject=export, now=now)
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

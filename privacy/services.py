@@ -1,0 +1,99 @@
+"""Writes of the privacy app: exports, their one download, and staff support access (PUR-3)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import outbox
+from accounts.audit import record_event
+from accounts.models import AuditEvent, Company, User
+from privacy import exports
+from privacy.exceptions import ExportUnavailable, SupportAccessRefused
+from privacy.models import DataExport, SupportGrant
+
+_DOWNLOAD_SALT = "privacy.export-download"
+
+
+@outbox.handler("privacy.start_export")
+def start_export(*, company_id: int, export_id: int) -> None:
+    """Hand the build to a worker (the outbox made sure this runs once the request committed)."""
+    from privacy.tasks import build_export_task
+
+    build_export_task.apply_async(kwargs={"company_id": company_id, "export_id": export_id})
+
+
+@transaction.atomic
+def request_export(*, company: Company, actor: User) -> DataExport:
+    """Start building the company's export, or return the one already being built."""
+    running = DataExport.objects.filter(company=company, status__in=[DataExport.Status.PENDING,
+                                                                     DataExport.Status.RUNNING]).first()
+    if running:
+        return running
+    export = DataExport.objects.create(company=company, requested_by_id=actor.pk,
+                                       file_name=exports.new_file_name(company.pk))
+    record_event(event=AuditEvent.Event.EXPORT_REQUESTED, company_id=company.pk, actor_id=actor.pk, subject=export)
+    outbox.enqueue(start_export, company_id=company.pk, export_id=export.pk)
+    return export
+
+
+def download_token(export: DataExport) -> str:
+    """The signed part of the download link (it also expires on its own)."""
+    return signing.dumps({"export": export.pk, "file": export.file_name}, salt=_DOWNLOAD_SALT)
+
+
+@transaction.atomic
+def claim_download(*, company: Company, export_id: int, token: str, actor: User,
+                   now: datetime | None = None) -> Path:
+    """Use the one download of a ready export; return its file (the caller streams, then deletes it).
+
+    Raise ExportUnavailable for a bad, used or expired link.
+    """
+    now = now or timezone.now()
+    try:
+        signed = signing.loads(token, salt=_DOWNLOAD_SALT, max_age=timedelta(hours=settings.PRIVACY_EXPORT_TTL_HOURS))
+    except signing.BadSignature as exc:
+        raise ExportUnavailable("This download link is not valid or has expired.") from exc
+    claimed = DataExport.objects.filter(pk=export_id, company=company, file_name=signed.get("file"),
+                                        status=DataExport.Status.READY, expires_at__gt=now)
+    if signed.get("export") != export_id or not claimed.update(status=DataExport.Status.DOWNLOADED,
+                                                               downloaded_at=now):
+        raise ExportUnavailable("This export was already downloaded or has expired. Prepare a new one.")
+    export = DataExport.objects.get(pk=export_id)
+    record_event(event=AuditEvent.Event.EXPORT_DOWNLOADED, company_id=company.pk, actor_id=actor.pk, subject=export)
+    return exports.file_path(export)
+
+
+@transaction.atomic
+def grant_support_access(*, company: Company, actor: User, days: int, now: datetime | None = None) -> SupportGrant:
+    """Let staff view the company's data until ``now + days`` (at most PRIVACY_SUPPORT_GRANT_MAX_DAYS)."""
+    if not 1 <= days <= settings.PRIVACY_SUPPORT_GRANT_MAX_DAYS:
+        raise SupportAccessRefused(f"Support access lasts 1 to {settings.PRIVACY_SUPPORT_GRANT_MAX_DAYS} days.")
+    now = now or timezone.now()
+    revoke_support_access(company=company, actor=actor, now=now, audit=False)
+    grant = SupportGrant.objects.create(company=company, granted_by_id=actor.pk, created_at=now,
+                                        expires_at=now + timedelta(days=days))
+    record_event(event=AuditEvent.Event.SUPPORT_ACCESS_GRANTED, company_id=company.pk, actor_id=actor.pk,
+                 subject=grant, data={"days": days})
+    return grant
+
+
+@transaction.atomic
+def revoke_support_access(*, company: Company, actor: User, now: datetime | None = None, audit: bool = True) -> int:
+    now = now or timezone.now()
+    revoked = SupportGrant.objects.filter(company=company, revoked_at__isnull=True, expires_at__gt=now).update(
+        revoked_at=now)
+    if revoked and audit:
+        record_event(event=AuditEvent.Event.SUPPORT_ACCESS_REVOKED, company_id=company.pk, actor_id=actor.pk)
+    return revoked
+
+
+def record_staff_view(*, company: Company, staff: User, what: str, rows: int) -> None:
+    """Every staff view of a company's personal data leaves an audit row (PUR-3)."""
+    record_event(event=AuditEvent.Event.STAFF_VIEWED_PI, company_id=company.pk, actor_id=staff.pk,
+                 data={"view": what, "rows": rows})

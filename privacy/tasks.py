@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from privacy import exports
+
+
+@shared_task(name="privacy.build_export", acks_late=True)
+def build_export_task(*, company_id: int, export_id: int) -> None:
+    """Build one export ZIP; a no-op for an export already finished."""
+    exports.build_export(company_id=company_id, export_id=export_id)
+
+
+@shared_task(name="privacy.expire_exports")
+def expire_exports() -> None:
+    """Delete export files past their time (beat, hourly)."""
+    exports.sweep_expired_files()

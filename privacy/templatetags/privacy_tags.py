@@ -1,0 +1,20 @@
+"""Privacy cards on pages of lower apps (accounts' Manage tab), without accounts importing privacy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+
+from accounts.models import Company
+from privacy.selectors import active_support_grant
+
+register = template.Library()
+
+
+@register.inclusion_tag("privacy/_support_card.html", takes_context=True)
+def support_access_card(context: dict[str, Any], company: Company) -> dict[str, Any]:
+    return {"company": company, "csrf_token": context.get("csrf_token"),
+            "support_grant": active_support_grant(company=company),
+            "support_days": range(1, settings.PRIVACY_SUPPORT_GRANT_MAX_DAYS + 1)}

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from privacy import views
+
+app_name = "privacy"
+
+urlpatterns = [
+    path("companies/<int:company_id>/export/", views.export_page, name="export"),
+    path("companies/<int:company_id>/export/<int:export_id>/download/<str:token>/", views.export_download,
+         name="export-download"),
+    path("companies/<int:company_id>/support-access/", views.support_access, name="support-access"),
+    path("admin/support/<int:company_id>/", views.staff_company_data, name="staff-company-data"),
+]

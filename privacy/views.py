@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import CompanyRequest, company_view
+from accounts.models import Company, Membership
+from accounts.tenancy import tenant_context
+from privacy import exports, selectors, services
+from privacy.exceptions import ExportUnavailable, SupportAccessRefused
+from privacy.forms import SupportAccessForm
+
+OWNER = {Membership.Role.OWNER}
+STAFF_VIEW_ROWS = 50
+
+
+@company_view(roles=OWNER)
+@require_http_methods(["GET", "POST"])
+def export_page(request: CompanyRequest) -> HttpResponse:
+    """The owner's data export: prepare one, watch its progress, download it once."""
+    if request.method == "POST":
+        services.request_export(company=request.company, actor=request.user)
+        messages.success(request, "Your export is being prepared. This page updates by itself.")
+        return redirect("privacy:export", company_id=request.company.pk)
+    recent = list(selectors.recent_exports(company=request.company))
+    links = {e.pk: services.download_token(e) for e in recent if e.status == e.Status.READY}
+    return render(request, "privacy/export.html", {
+        "tab": "manage", "company": request.company, "exports": recent, "links": links,
+        "refresh": any(e.in_progress for e in recent),
+    })
+
+
+@company_view(roles=OWNER)
+@require_http_methods(["GET"])
+def export_download(request: CompanyRequest, export_id: int, token: str) -> HttpResponseBase:
+    try:
+        path = services.claim_download(company=request.company, export_id=export_id, token=token, actor=request.user)
+        handle = path.open("rb")
+    except (ExportUnavailable, FileNotFoundError) as exc:
+        message = str(exc) if isinstance(exc, ExportUnavailable) else "This export's file is gone. Prepare a new one."
+        return render(request, "privacy/export_unavailable.html",
+                      {"company": request.company, "message": message, "tab": "manage"}, status=410)
+    path.unlink()  # single use: the open handle still streams it; nothing stays on disk
+    return FileResponse(handle, as_attachment=True, content_type="application/zip",
+                        filename=f"softhelpers-company-{request.company.pk}-export.zip")
+
+
+@company_view(roles=OWNER)
+@require_POST
+def support_access(request: CompanyRequest) -> HttpResponse:
+    """Grant or end staff support access to this company's data (PUR-3)."""
+    if request.POST.get("action") == "revoke":
+        services.revoke_support_access(company=request.company, actor=request.user)
+        messages.success(request, "Support access ended.")
+        return redirect("accounts:manage", company_id=request.company.pk)
+    form = SupportAccessForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise SupportAccessRefused(" ".join(str(e) for e in form.errors.get("days", ["Choose how many days."])))
+        grant = services.grant_support_access(company=request.company, actor=request.user,
+                                              days=form.cleaned_data["days"])
+    except SupportAccessRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Support may view this company's data until {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
+    return redirect("accounts:manage", company_id=request.company.pk)
+
+
+@staff_member_required
+def staff_company_data(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Staff view of one company's records: only under the company's active grant, always audited."""
+    company = get_object_or_404(Company, pk=company_id)
+    grant = selectors.active_support_grant(company=company)
+    if grant is None:
+        return render(request, "privacy/staff_no_access.html", {"company_id": company.pk}, status=403)
+    tables: list[dict[str, Any]] = []
+    rows_shown = 0
+    with tenant_context(company.pk):
+        for model in exports.exported_models():
+            fields = exports.exported_fields(model)
+            rows = [[getattr(r, f.attname) for f in fields]
+                    for r in exports._company_rows(model, company.pk).order_by("pk")[:STAFF_VIEW_ROWS]]
+            tables.append({"label": model._meta.verbose_name_plural, "columns": [f.name for f in fields],
+                           "rows": rows})
+            rows_shown += len(rows)
+        services.record_staff_view(company=company, staff=request.user,  # type: ignore[arg-type]
+                                   what="company data", rows=rows_shown)
+    return render(request, "privacy/staff_company_data.html",
+                  {"company": company, "grant": grant, "tables": tables, "limit": STAFF_VIEW_ROWS})

@@ -1,0 +1,108 @@
+"""The owner's export: a ZIP of JSON and CSV per model, built by a worker, downloaded once (ACCU-1)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AuditEvent, OutboxMessage
+from accounts.tenancy import tenant_context
+from privacy import exports, services
+from privacy.models import DataExport
+from privacy.tasks import build_export_task
+
+pytestmark = pytest.mark.django_db
+
+
+def _request_and_build(client, tenant) -> DataExport:
+    client.force_login(tenant.owner)
+    response = client.post(f"/companies/{tenant.company.pk}/export/")
+    assert response.status_code == 302
+    message = OutboxMessage.objects.filter(handler="privacy.start_export").latest("id")
+    assert set(message.payload) == {"company_id", "export_id"}  # ids only
+    build_export_task.run(**message.payload)
+    with tenant_context(tenant.company.pk):
+        return DataExport.objects.get(pk=message.payload["export_id"])
+
+
+def _download(client, tenant, export):
+    with tenant_context(tenant.company.pk):
+        token = services.download_token(export)
+    return client.get(f"/companies/{tenant.company.pk}/export/{export.pk}/download/{token}/")
+
+
+@pytest.mark.policy("ACCU-1", "SHR-1")
+def test_owner_exports_every_record_as_json_and_csv_without_credentials(client, acme, globex):
+    export = _request_and_build(client, acme)
+    assert export.status == DataExport.Status.READY and export.progress == 100 and export.rows_written >= 7
+    page = client.get(f"/companies/{acme.company.pk}/export/").content.decode()
+    assert "Download (once" in page and "consult your accountant" in page
+
+    response = _download(client, acme, export)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = set(archive.namelist())
+    for label in ("ledger.Contact", "ledger.Invoice", "ledger.InvoiceLine", "ledger.BankAccount",
+                  "ledger.BankConnection", "ledger.BankTransaction", "accounts.Company"):
+        assert {f"{label}.json", f"{label}.csv"} <= names
+    assert "consult your accountant" in archive.read("README.txt").decode()
+    contacts = json.loads(archive.read("ledger.Contact.json"))
+    assert contacts[0]["email"] == "acmesecret@client.example" and contacts[0]["name"] == "ACMESECRET Contact"
+    assert "acmesecret@client.example" in archive.read("ledger.Contact.csv").decode()
+    everything = b"".join(archive.read(n) for n in names)
+    assert b"ACMESECRET-bank-password" not in everything and b"ACMESECRET-login" not in everything
+    assert b"GLOBEXSECRET" not in everything
+    connection_rows = json.loads(archive.read("ledger.BankConnection.json"))
+    assert "credentials" not in connection_rows[0] and connection_rows[0]["provider"] == "Open Banking"
+
+
+def test_the_link_works_once_and_the_file_is_deleted(client, acme):
+    export = _request_and_build(client, acme)
+    path = exports.file_path(export)
+    assert path.exists()
+    assert _download(client, acme, export).status_code == 200
+    assert not path.exists()
+    again = _download(client, acme, export)
+    assert again.status_code == 410 and b"already downloaded" in again.content
+    events = AuditEvent.objects.filter(company_id=acme.company.pk, subject_id=export.pk).values_list("event", flat=True)
+    assert list(events) == ["export.requested", "export.ready", "export.downloaded"]
+
+
+def test_a_forged_or_expired_link_is_refused(client, acme):
+    export = _request_and_build(client, acme)
+    bad = client.get(f"/companies/{acme.company.pk}/export/{export.pk}/download/not-a-token/")
+    assert bad.status_code == 410 and b"not valid" in bad.content
+    with tenant_context(acme.company.pk):
+        DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert _download(client, acme, export).status_code == 410
+
+
+def test_hourly_sweep_deletes_expired_files_and_marks_them(client, acme):
+    export = _request_and_build(client, acme)
+    assert exports.sweep_expired_files(now=timezone.now()) == 0
+    assert exports.sweep_expired_files(now=timezone.now() + timedelta(hours=25)) == 1
+    assert not exports.file_path(export).exists()
+    with tenant_context(acme.company.pk):
+        assert DataExport.objects.get(pk=export.pk).status == DataExport.Status.EXPIRED
+
+
+def test_progress_is_shown_while_the_export_is_prepared(client, acme):
+    client.force_login(acme.owner)
+    with tenant_context(acme.company.pk):
+        export = services.request_export(company=acme.company, actor=acme.owner)
+        DataExport.objects.filter(pk=export.pk).update(status=DataExport.Status.RUNNING, progress=42, rows_written=420)
+    page = client.get(f"/companies/{acme.company.pk}/export/").content.decode()
+    assert '<progress max="100" value="42">' in page and '<meta http-equiv="refresh"' in page
+    with tenant_context(acme.company.pk):  # asking again while one is running starts no second build
+        assert services.request_export(company=acme.company, actor=acme.owner).pk == export.pk
+
+
+def test_only_the_owner_can_export(client, acme, bob):
+    client.force_login(bob)
+    assert client.get(f"/companies/{acme.company.pk}/export/").status_code == 403
+    assert client.post(f"/companies/{acme.company.pk}/export/").status_code == 403
