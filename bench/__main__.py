@@ -7,12 +7,14 @@ import os
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
+    os.environ.setdefault("DEBUG", "false")  # as in production: no per-query log kept in memory
     import django
 
     django.setup()
-    from bench import rls_overhead
+    from bench import encryption, rls_overhead
 
     rls_overhead.run()
+    encryption.run()
 
 
 if __name__ == "__main__":

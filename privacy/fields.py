@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models.query_utils import DeferredAttribute
+from django.utils.functional import cached_property
 
 from privacy import crypto, keys
 
@@ -26,27 +27,36 @@ class Sealed(bytes):
 
 
 def place_of(instance: models.Model, field_name: str) -> crypto.Place:
-    return crypto.Place(company_id=instance.company_id, model=instance._meta.label,  # type: ignore[attr-defined]
-                        field=field_name, row_id=instance.pk)
+    return crypto.Place(instance.company_id, instance._meta.label, field_name, instance.pk)  # type: ignore[attr-defined]
 
 
 def open_value(sealed: bytes, *, place: crypto.Place) -> str:
-    if sealed == b"":
+    if not sealed:
         return ""
-    key = keys.key_by_id(place.company_id, crypto.key_id_of(sealed))
-    return crypto.open_sealed(sealed, key=key, place=place)
+    key = keys.key_by_id(place[0], crypto.key_id_of(sealed))
+    return crypto.open_sealed(sealed, key=key, place=place, checked=True)
+
+
+_MISSING = object()
 
 
 class _SealedAttribute(DeferredAttribute):
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         if instance is None:
             return self
-        value = super().__get__(instance, cls)
+        value = instance.__dict__.get(self.field.attname, _MISSING)
+        if value is _MISSING:  # deferred: let Django load it
+            value = super().__get__(instance, cls)
         if isinstance(value, Sealed):
             if value.plaintext is None:
-                value.plaintext = open_value(value, place=place_of(instance, self.field.name))
+                place = crypto.Place(instance.company_id, self.label, self.field.name, instance.pk)
+                value.plaintext = open_value(value, place=place)
             return value.plaintext
         return value
+
+    @cached_property
+    def label(self) -> str:
+        return self.field.model._meta.label
 
     def __set__(self, instance: Any, value: Any) -> None:
         instance.__dict__[self.field.attname] = value
@@ -64,8 +74,7 @@ class SealedFieldMixin:
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         if value is None:
             return None
-        value = bytes(value)
-        return Sealed(value) if value else ""
+        return Sealed(value) if len(value) else ""  # one copy, straight from the driver's buffer
 
     def to_python(self, value: Any) -> Any:
         return value if value is None or isinstance(value, bytes) else str(value)

@@ -113,8 +113,7 @@ def active_key(company_id: int, *, using: str = "default") -> DataKey:
 
 def key_by_id(company_id: int, key_id: int) -> DataKey:
     """The key that sealed a value; raise KeyDestroyed when it no longer exists."""
-    with _lock:
-        cached = _cache.get(key_id)
+    cached = _cache.get(key_id)  # a dict read is atomic; the lock guards writes
     if cached and cached[0] > time.monotonic() and cached[1].company_id == company_id:
         return cached[1]
     rows = _call("key_by_id", company_id, key_id)
