@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import psutil
@@ -98,6 +100,22 @@ def test_make_run_serves_delivers_mail_and_stops_cleanly(tmp_path):
         mail_dir = var_dir / "mail"
         assert _wait(lambda: any(mail_dir.glob("*.eml")), 30), "the worker did not deliver the welcome email"
         assert "Welcome to Soft Helpers" in next(mail_dir.glob("*.eml")).read_text()
+
+        # The data export: requested in the page, built by the real worker, downloaded once.
+        company_id = re.search(r'href="/c/(\d+)/"', page).group(1)
+        export_url = f"{base}/companies/{company_id}/export/"
+        export_page = browser.open(export_url, timeout=10).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', export_page).group(1)
+        browser.open(urllib.request.Request(export_url, data=urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token}).encode(), headers={"Referer": base + "/"}), timeout=10)
+        assert _wait(lambda: "Download (once" in browser.open(export_url, timeout=10).read().decode(), 60), \
+            "the worker did not build the export"
+        link = re.search(r'href="(/companies/\d+/export/\d+/download/[^"]+)"',
+                         browser.open(export_url, timeout=10).read().decode()).group(1)
+        archive = zipfile.ZipFile(io.BytesIO(browser.open(base + link, timeout=20).read()))
+        assert "ledger.Contact.json" in archive.namelist()
+        assert "consult your accountant" in archive.read("README.txt").decode()
+        assert not any((var_dir / "exports").iterdir()), "the file is deleted once downloaded"
     finally:
         code = runner.interrupt()
     assert code == 0, runner.output()
