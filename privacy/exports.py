@@ -66,7 +66,7 @@ def exported_fields(model: type[models.Model]) -> list[models.Field]:
             if field.exported and not model._meta.get_field(name).many_to_many]
 
 
-def _company_rows(model: type[models.Model], company_id: int) -> models.QuerySet:
+def company_rows(model: type[models.Model], company_id: int) -> models.QuerySet:
     manager = model._default_manager
     return manager.filter(pk=company_id) if model is Company else manager.filter(company_id=company_id)
 
@@ -81,7 +81,7 @@ def build_export(*, company_id: int, export_id: int, now: datetime | None = None
         export.status, export.progress, export.rows_written = DataExport.Status.RUNNING, 0, 0
         export.save(update_fields=["status", "progress", "rows_written"])
         chosen = exported_models()
-        total = max(1, sum(_company_rows(m, company_id).count() for m in chosen))
+        total = max(1, sum(company_rows(m, company_id).count() for m in chosen))
     final = file_path(export)
     partial = final.with_suffix(".part")
     try:
@@ -144,7 +144,7 @@ def _batches(model: type[models.Model], company_id: int) -> Iterator[list[models
     last = None
     while True:
         with tenant_context(company_id):
-            rows = _company_rows(model, company_id).order_by("pk")
+            rows = company_rows(model, company_id).order_by("pk")
             if last is not None:
                 rows = rows.filter(pk__gt=last)
             batch = list(rows[:BATCH])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 
@@ -25,9 +27,8 @@ class SupportGrant(models.Model):
     def __str__(self) -> str:
         return f"Support grant #{self.pk}"
 
-    def is_active(self, now: object = None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
+    def is_active(self, now: datetime | None = None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
 
 class DataExport(TenantModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core import signing
@@ -49,10 +49,11 @@ def download_token(export: DataExport) -> str:
 
 @transaction.atomic
 def claim_download(*, company: Company, export_id: int, token: str, actor: User,
-                   now: datetime | None = None) -> Path:
-    """Use the one download of a ready export; return its file (the caller streams, then deletes it).
+                   now: datetime | None = None) -> BinaryIO:
+    """Use the one download of a ready export: return its file, open and already unlinked.
 
-    Raise ExportUnavailable for a bad, used or expired link.
+    The open handle still streams the file; nothing of it stays on disk. Raise
+    ExportUnavailable for a bad, used or expired link, or a file that is gone.
     """
     now = now or timezone.now()
     try:
@@ -66,7 +67,13 @@ def claim_download(*, company: Company, export_id: int, token: str, actor: User,
         raise ExportUnavailable("This export was already downloaded or has expired. Prepare a new one.")
     export = DataExport.objects.get(pk=export_id)
     record_event(event=AuditEvent.Event.EXPORT_DOWNLOADED, company_id=company.pk, actor_id=actor.pk, subject=export)
-    return exports.file_path(export)
+    path = exports.file_path(export)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError as exc:
+        raise ExportUnavailable("This export's file is gone. Prepare a new one.") from exc
+    path.unlink()
+    return handle
 
 
 @transaction.atomic

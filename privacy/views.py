@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -39,14 +39,14 @@ def export_page(request: CompanyRequest) -> HttpResponse:
 @company_view(roles=OWNER)
 @require_http_methods(["GET"])
 def export_download(request: CompanyRequest, export_id: int, token: str) -> HttpResponseBase:
+    if selectors.get_export(company=request.company, export_id=export_id) is None:
+        raise Http404  # another company's export, like any other record of theirs
     try:
-        path = services.claim_download(company=request.company, export_id=export_id, token=token, actor=request.user)
-        handle = path.open("rb")
-    except (ExportUnavailable, FileNotFoundError) as exc:
-        message = str(exc) if isinstance(exc, ExportUnavailable) else "This export's file is gone. Prepare a new one."
+        handle = services.claim_download(company=request.company, export_id=export_id, token=token,
+                                         actor=request.user)
+    except ExportUnavailable as exc:
         return render(request, "privacy/export_unavailable.html",
-                      {"company": request.company, "message": message, "tab": "manage"}, status=410)
-    path.unlink()  # single use: the open handle still streams it; nothing stays on disk
+                      {"company": request.company, "message": str(exc), "tab": "manage"}, status=410)
     return FileResponse(handle, as_attachment=True, content_type="application/zip",
                         filename=f"softhelpers-company-{request.company.pk}-export.zip")
 
@@ -85,7 +85,7 @@ def staff_company_data(request: HttpRequest, company_id: int) -> HttpResponse:
         for model in exports.exported_models():
             fields = exports.exported_fields(model)
             rows = [[getattr(r, f.attname) for f in fields]
-                    for r in exports._company_rows(model, company.pk).order_by("pk")[:STAFF_VIEW_ROWS]]
+                    for r in exports.company_rows(model, company.pk).order_by("pk")[:STAFF_VIEW_ROWS]]
             tables.append({"label": model._meta.verbose_name_plural, "columns": [f.name for f in fields],
                            "rows": rows})
             rows_shown += len(rows)

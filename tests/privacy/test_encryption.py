@@ -123,7 +123,7 @@ def test_sealed_fields_cannot_be_filtered_or_bulk_updated(acme):
             Contact.objects.filter(pk=acme.contact.pk).update(email="x@example.com")
 
 
-def test_loaded_value_stays_sealed_until_read_and_saves_without_resealing(acme, django_assert_num_queries):
+def test_loaded_value_stays_sealed_until_read_and_saves_without_resealing(acme):
     with tenant_context(acme.company.pk):
         contact = Contact.objects.get(pk=acme.contact.pk)
         assert isinstance(contact.__dict__["email"], Sealed)
