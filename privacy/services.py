@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core import signing
@@ -13,9 +14,11 @@ from django.utils import timezone
 from accounts import outbox
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, User
+from accounts.tenancy import tenant_context
 from privacy import exports
 from privacy.exceptions import ExportUnavailable, SupportAccessRefused
 from privacy.models import DataExport, SupportGrant
+from privacy.selectors import active_support_grant
 
 _DOWNLOAD_SALT = "privacy.export-download"
 
@@ -100,7 +103,29 @@ def revoke_support_access(*, company: Company, actor: User, now: datetime | None
     return revoked
 
 
-def record_staff_view(*, company: Company, staff: User, what: str, rows: int) -> None:
-    """Every staff view of a company's personal data leaves an audit row (PUR-3)."""
-    record_event(event=AuditEvent.Event.STAFF_VIEWED_PI, company_id=company.pk, actor_id=staff.pk,
-                 data={"view": what, "rows": rows})
+@transaction.atomic
+def view_company_data_as_staff(*, company: Company, staff: User, limit: int) -> tuple[SupportGrant, list[StaffTable]]:
+    """The first ``limit`` records of each kind, for staff, under the company's active grant (PUR-3).
+
+    Raise SupportAccessRefused without a grant; every view that returns data is audited.
+    """
+    grant = active_support_grant(company=company)
+    if grant is None:
+        raise SupportAccessRefused("This company has not granted support access.")
+    tables = []
+    with tenant_context(company.pk):
+        for model in exports.exported_models():
+            fields = exports.exported_fields(model)
+            rows = [[getattr(r, f.attname) for f in fields]
+                    for r in exports.company_rows(model, company.pk).order_by("pk")[:limit]]
+            tables.append(StaffTable(str(model._meta.verbose_name_plural), [f.name for f in fields], rows))
+        record_event(event=AuditEvent.Event.STAFF_VIEWED_PI, company_id=company.pk, actor_id=staff.pk,
+                     data={"view": "company data", "rows": sum(len(t.rows) for t in tables)})
+    return grant, tables
+
+
+@dataclass(frozen=True)
+class StaffTable:
+    label: str
+    columns: list[str]
+    rows: list[list[Any]]

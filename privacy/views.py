@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -11,8 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import CompanyRequest, company_view
 from accounts.models import Company, Membership
-from accounts.tenancy import tenant_context
-from privacy import exports, selectors, services
+from privacy import selectors, services
 from privacy.exceptions import ExportUnavailable, SupportAccessRefused
 from privacy.forms import SupportAccessForm
 
@@ -76,20 +73,10 @@ def support_access(request: CompanyRequest) -> HttpResponse:
 def staff_company_data(request: HttpRequest, company_id: int) -> HttpResponse:
     """Staff view of one company's records: only under the company's active grant, always audited."""
     company = get_object_or_404(Company, pk=company_id)
-    grant = selectors.active_support_grant(company=company)
-    if grant is None:
+    try:
+        grant, tables = services.view_company_data_as_staff(company=company, staff=request.user,  # type: ignore[arg-type]
+                                                            limit=STAFF_VIEW_ROWS)
+    except SupportAccessRefused:
         return render(request, "privacy/staff_no_access.html", {"company_id": company.pk}, status=403)
-    tables: list[dict[str, Any]] = []
-    rows_shown = 0
-    with tenant_context(company.pk):
-        for model in exports.exported_models():
-            fields = exports.exported_fields(model)
-            rows = [[getattr(r, f.attname) for f in fields]
-                    for r in exports.company_rows(model, company.pk).order_by("pk")[:STAFF_VIEW_ROWS]]
-            tables.append({"label": model._meta.verbose_name_plural, "columns": [f.name for f in fields],
-                           "rows": rows})
-            rows_shown += len(rows)
-        services.record_staff_view(company=company, staff=request.user,  # type: ignore[arg-type]
-                                   what="company data", rows=rows_shown)
     return render(request, "privacy/staff_company_data.html",
                   {"company": company, "grant": grant, "tables": tables, "limit": STAFF_VIEW_ROWS})
