@@ -10,13 +10,20 @@ from accounts import outbox
 from accounts.models import User
 
 
-def send_templated_email(*, to: str, template: str, context: dict[str, object]) -> None:
-    """Render emails/<template>_subject.txt, .txt and .html and send them to one address."""
+COMPANY_HEADER = "X-Soft-Helpers-Company"
+
+
+def send_templated_email(*, to: str, template: str, context: dict[str, object], company_id: int | None = None) -> None:
+    """Render emails/<template>_subject.txt, .txt and .html and send them to one address.
+
+    ``company_id`` tags a message about one company, so the purge finds its local mail files.
+    """
     context = {**context, "site_url": settings.SITE_URL.rstrip("/")}
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    headers = {COMPANY_HEADER: str(company_id)} if company_id is not None else None
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
 

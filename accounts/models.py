@@ -52,6 +52,7 @@ class Company(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "companies"
@@ -59,7 +60,11 @@ class Company(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status="active") | models.Q(closed_at__isnull=False),
                 name="company_closed_has_date",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="purged") | models.Q(purged_at__isnull=False, name=""),
+                name="company_purged_is_tombstone",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +153,15 @@ class AuditEvent(models.Model):
         SUPPORT_ACCESS_GRANTED = "support.granted", "Support access granted"
         SUPPORT_ACCESS_REVOKED = "support.revoked", "Support access revoked"
         STAFF_VIEWED_PI = "staff.viewed_personal_data", "Staff viewed personal data"
+        SHUTDOWN_REQUESTED = "shutdown.requested", "Shutdown requested (link emailed)"
+        SHUTDOWN_CANCELLED = "shutdown.cancelled", "Shutdown cancelled"
+        COMPANY_CLOSED = "company.closed", "Company closed"
+        PURGE_STARTED = "purge.started", "Purge started (data keys destroyed)"
+        PURGE_HELD = "purge.held", "Purge stopped by a legal hold"
+        PURGE_COMPLETED = "purge.completed", "Purge completed"
+        USER_ANONYMISED = "user.anonymised", "User anonymised"
+        LEGAL_HOLD_PLACED = "legal_hold.placed", "Legal hold placed"
+        LEGAL_HOLD_RELEASED = "legal_hold.released", "Legal hold released"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

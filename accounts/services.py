@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from knox.models import AuthToken
 
 from accounts import outbox
 from accounts.audit import record_event
@@ -59,3 +66,75 @@ def remove_member(*, company: Company, membership: Membership, actor: User | Non
                  company_id=company.pk, actor_id=actor.pk if actor else None, subject=membership,
                  data={"user_id": membership.user_id, "role": membership.role})
     membership.delete()
+
+
+def users_without_active_company(user_ids: Collection[int]) -> list[int]:
+    """Of ``user_ids``, those who belong to no active company (nothing left for them to open)."""
+    active = set(Membership.objects.filter(user_id__in=user_ids, company__status=Company.Status.ACTIVE)
+                 .values_list("user_id", flat=True))
+    return sorted(set(user_ids) - active)
+
+
+def users_without_any_company(user_ids: Collection[int]) -> list[int]:
+    """Of ``user_ids``, those with no membership at all, in any state: they are no longer enrolled."""
+    enrolled = set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    return sorted(set(user_ids) - enrolled)
+
+
+@transaction.atomic
+def end_api_tokens(*, user_ids: Collection[int]) -> int:
+    """Delete every API token of these users; returns how many."""
+    deleted, _ = AuthToken.objects.filter(user_id__in=user_ids).delete()
+    return deleted
+
+
+def end_sessions(*, user_ids: Collection[int], batch: int = 2000) -> int:
+    """Delete every login session of these users.
+
+    Sessions are stored by an opaque key, with the user id inside the signed data, so this reads
+    them all in batches; it runs in the purge, not in a request.
+    """
+    wanted = {str(pk) for pk in user_ids}
+    if not wanted:
+        return 0
+    doomed: list[str] = []
+    for session in Session.objects.order_by("session_key").iterator(chunk_size=batch):
+        if str(session.get_decoded().get("_auth_user_id")) in wanted:
+            doomed.append(session.session_key)
+    for start in range(0, len(doomed), batch):
+        Session.objects.filter(session_key__in=doomed[start:start + batch]).delete()
+    return len(doomed)
+
+
+# The registry's ``anonymise`` fields of User, all set below (a test compares the two).
+ANONYMISED_USER_FIELDS = ("email", "full_name", "password", "last_login", "date_joined")
+ANONYMISED_DOMAIN = "@deleted.invalid"
+
+
+@transaction.atomic
+def anonymise_users(*, user_ids: Collection[int], now: datetime) -> list[str]:
+    """Erase people who are no longer enrolled: each row stays (audit rows name its id), nothing personal.
+
+    Their sessions, API tokens, login records and admin log entries are deleted. Staff accounts
+    and users already anonymised are left alone. Returns the former email addresses (for the
+    caller to remove local mail files addressed to them).
+    """
+    users = list(User.objects.select_for_update().filter(pk__in=user_ids, is_staff=False, is_superuser=False)
+                 .exclude(email__endswith=ANONYMISED_DOMAIN).order_by("pk"))
+    former_emails = [user.email for user in users]
+    for user in users:
+        user.email = f"user-{user.pk}{ANONYMISED_DOMAIN}"
+        user.full_name = ""
+        user.set_unusable_password()
+        user.last_login = None
+        user.date_joined = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        user.is_active = False
+        user.save()
+        record_event(event=AuditEvent.Event.USER_ANONYMISED, company_id=None, actor_id=None, subject=user)
+    ids = [user.pk for user in users]
+    end_sessions(user_ids=ids)
+    end_api_tokens(user_ids=ids)
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.objects.filter(username__in=former_emails).delete()
+    LogEntry.objects.filter(user_id__in=ids).delete()
+    return former_emails

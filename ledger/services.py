@@ -142,3 +142,23 @@ def disconnect_bank(*, company: Company, actor: User | None, connection: BankCon
     connection.save(update_fields=["status", "credentials"])
     _record_credentials(company, actor, connection, AuditEvent.Event.CREDENTIALS_DESTROYED)
     return connection
+
+
+@transaction.atomic
+def destroy_company_credentials(*, company: Company, actor: User | None) -> int:
+    """Disconnect every bank connection of the company and destroy its credentials (CON-2, on shutdown).
+
+    The login name goes too: it opens the bank account as much as the password does.
+    Returns how many connections held credentials.
+    """
+    destroyed = 0
+    for connection in BankConnection.objects.filter(company=company).order_by("pk"):
+        had_credentials = bool(connection.credentials or connection.login_name)
+        connection.status = BankConnection.Status.DISCONNECTED
+        connection.credentials = ""
+        connection.login_name = ""
+        connection.save(update_fields=["status", "credentials", "login_name"])
+        if had_credentials:
+            _record_credentials(company, actor, connection, AuditEvent.Event.CREDENTIALS_DESTROYED)
+            destroyed += 1
+    return destroyed

@@ -38,8 +38,6 @@ from privacy.models import DataExport
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
-# Records about the export machinery itself are not the company's books.
-NOT_EXPORTED = {"privacy.DataExport", "privacy.SupportGrant"}
 
 
 def export_dir() -> Path:
@@ -57,7 +55,7 @@ def file_path(export: DataExport) -> Path:
 
 
 def exported_models() -> list[type[models.Model]]:
-    return [m for m in registry.models_in_scope(registry.Scope.COMPANY) if m._meta.label not in NOT_EXPORTED]
+    return [m for m in registry.models_in_scope(registry.Scope.COMPANY) if registry.policy_for(m).exported]
 
 
 def exported_fields(model: type[models.Model]) -> list[models.Field]:
@@ -94,9 +92,12 @@ def build_export(*, company_id: int, export_id: int, now: datetime | None = None
         raise
     now = now or timezone.now()
     with tenant_context(company_id):
-        DataExport.objects.filter(pk=export_id).update(
+        finished = DataExport.objects.filter(pk=export_id, status=DataExport.Status.RUNNING).update(
             status=DataExport.Status.READY, progress=100, rows_written=written, size_bytes=final.stat().st_size,
             finished_at=now, expires_at=now + timedelta(hours=settings.PRIVACY_EXPORT_TTL_HOURS))
+        if not finished:  # discarded while it was being built (the company closed): keep no file
+            final.unlink(missing_ok=True)
+            return
         record_event(event=AuditEvent.Event.EXPORT_READY, company_id=company_id, actor_id=None, subject=export,
                      data={"rows": written})
 

@@ -65,6 +65,7 @@ class ModelPolicy:
     scope: Scope
     fields: dict[str, FieldPolicy]
     note: str = ""
+    exported: bool = True  # False for records about the service itself, not the company's books
 
 
 KEEP = FieldPolicy(Category.NONE, Erasure.KEEP)
@@ -124,7 +125,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     "accounts.User_groups": ModelPolicy(Scope.USER, keep("id", "user", "group")),
     "accounts.User_user_permissions": ModelPolicy(Scope.USER, keep("id", "user", "permission")),
     "accounts.Company": ModelPolicy(Scope.COMPANY, {
-        **keep("id", "status", "created_at", "closed_at"),
+        **keep("id", "status", "created_at", "closed_at", "purged_at"),
         # A business name can name a person (sole traders): the tombstone keeps the row without it.
         "name": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
     }, "the tenant; an anonymous tombstone survives the purge (RET-5)"),
@@ -141,13 +142,13 @@ REGISTRY: dict[str, ModelPolicy] = {
     # --- privacy ------------------------------------------------------------------------------
     "privacy.SupportGrant": ModelPolicy(Scope.COMPANY, keep(
         "id", "company", "granted_by_id", "created_at", "expires_at", "revoked_at",
-    )),
+    ), exported=False),
     "privacy.DataExport": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "requested_by_id", "status", "progress", "rows_written", "size_bytes",
                "created_at", "finished_at", "expires_at", "downloaded_at"),
         # The name is random; the file it names holds the company's personal data until deleted.
         "file_name": pi(Category.FINANCIAL),
-    }, "the ZIP file is deleted on download or expiry"),
+    }, "the ZIP file is deleted on download or expiry", exported=False),
     # --- ledger -------------------------------------------------------------------------------
     "ledger.Contact": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "created_at"),
@@ -181,6 +182,28 @@ REGISTRY: dict[str, ModelPolicy] = {
         "description": pi(Category.FINANCIAL), "counterparty": pi(Category.IDENTITY),
         "amount": pi(Category.FINANCIAL),
     }),
+    # --- retention ----------------------------------------------------------------------------
+    "retention.ShutdownRequest": ModelPolicy(Scope.COMPANY, {
+        **keep("id", "company", "status", "created_at", "expires_at", "finished_at"),
+        "owner": pi(Category.USAGE),
+        "nonce": pi(Category.CREDENTIALS), "token_hash": pi(Category.CREDENTIALS),
+    }, "the emailed Shutdown Company link (CON-4); only its hash is stored", exported=False),
+    "retention.ScheduledPurge": ModelPolicy(Scope.SITE, {
+        **keep("id", "company", "reason", "note", "closed_by_id", "closed_at", "due_at", "state", "step",
+               "table_index", "member_ids", "rows_total", "rows_deleted", "keys_destroyed", "users_anonymised",
+               "files_removed", "notify_failures", "started_at", "last_progress_at", "finished_at"),
+        # The owner's address for administrative messages until the purge (CON-6), blanked by it.
+        "contact_email": pi(Category.CONTACT, erasure=Erasure.ANONYMISE),
+    }, "a closed company's purge and its checkpoint; survives it as proof (RET-5)"),
+    "retention.LegalHold": ModelPolicy(Scope.SITE, keep(
+        "id", "company", "reason", "reference", "review_on", "placed_by_id", "placed_at", "released_by_id",
+        "released_at",
+    ), "the officer's legal basis for keeping data (PUR-4, RET-4); no personal values"),
+    "retention.DeletionCertificate": ModelPolicy(Scope.SITE, keep(
+        "id", "purge", "company_id", "issued_at", "policy_version", "body", "digest",
+    ), "proof of a purge: tables, counts, dates; no personal values"),
+    "retention.RetainedAggregate": ModelPolicy(Scope.SITE, keep("id", "metric", "month", "count"),
+                                               "monthly totals of purged companies, no company id (RET-5)"),
 }
 
 

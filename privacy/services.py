@@ -94,12 +94,14 @@ def grant_support_access(*, company: Company, actor: User, days: int, now: datet
 
 
 @transaction.atomic
-def revoke_support_access(*, company: Company, actor: User, now: datetime | None = None, audit: bool = True) -> int:
+def revoke_support_access(*, company: Company, actor: User | None, now: datetime | None = None,
+                          audit: bool = True) -> int:
     now = now or timezone.now()
     revoked = SupportGrant.objects.filter(company=company, revoked_at__isnull=True, expires_at__gt=now).update(
         revoked_at=now)
     if revoked and audit:
-        record_event(event=AuditEvent.Event.SUPPORT_ACCESS_REVOKED, company_id=company.pk, actor_id=actor.pk)
+        record_event(event=AuditEvent.Event.SUPPORT_ACCESS_REVOKED, company_id=company.pk,
+                     actor_id=actor.pk if actor else None)
     return revoked
 
 
@@ -129,3 +131,20 @@ class StaffTable:
     label: str
     columns: list[str]
     rows: list[list[Any]]
+
+
+@transaction.atomic
+def discard_company_exports(*, company: Company, now: datetime | None = None) -> int:
+    """A closed company's exports can no longer be downloaded: end them and delete their files now."""
+    now = now or timezone.now()
+    discarded = 0
+    open_states = [DataExport.Status.PENDING, DataExport.Status.RUNNING, DataExport.Status.READY]
+    for export in DataExport.objects.filter(company=company, status__in=open_states):
+        if export.file_name:
+            exports.file_path(export).unlink(missing_ok=True)
+        export.status = DataExport.Status.EXPIRED
+        export.save(update_fields=["status"])
+        record_event(event=AuditEvent.Event.EXPORT_EXPIRED, company_id=company.pk, actor_id=None, subject=export,
+                     now=now)
+        discarded += 1
+    return discarded

@@ -184,6 +184,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
     "expire-exports": {"task": "privacy.expire_exports", "schedule": 3600.0},
+    "run-due-purges": {"task": "retention.run_due_purges", "schedule": 3600.0},
 }
 
 # --- Caches (axes keeps its failure counters in the database, shared by all processes) ------
@@ -257,6 +258,13 @@ else:
 PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
 PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)
+
+# --- Retention: Shutdown Company and the purge (retention/README.md) ---------------------------
+RETENTION_GRACE_DAYS = env.int("RETENTION_GRACE_DAYS", default=30)  # 0..30, system check retention.E001
+RETENTION_SHUTDOWN_LINK_HOURS = env.int("RETENTION_SHUTDOWN_LINK_HOURS", default=24)
+RETENTION_PURGE_BATCH_ROWS = env.int("RETENTION_PURGE_BATCH_ROWS", default=5000)
+RETENTION_PURGE_PAUSE_MS = env.int("RETENTION_PURGE_PAUSE_MS", default=0)
+RETENTION_AGGREGATE_MIN_COUNT = env.int("RETENTION_AGGREGATE_MIN_COUNT", default=10)
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Soft Helpers <no-reply@softhelpers.example>")

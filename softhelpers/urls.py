@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
+    path("", include("retention.urls")),
 ]

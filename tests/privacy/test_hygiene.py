@@ -111,7 +111,7 @@ def test_exception_text_is_scrubbed_too(captured_logs):
 @pytest.mark.parametrize("route", COMPANY_ROUTES, ids=lambda r: r.name)
 def test_every_company_page_and_api_response_is_no_store(route, acme, client, api_client):
     http = _client_for(route, acme.owner, client, api_client)
-    response = http.get(_url(route, acme.company.pk, acme))
+    response = http.get(_url(route, acme.company.pk, acme, own=True))
     assert "no-store" in response["Cache-Control"], route.name
 
 

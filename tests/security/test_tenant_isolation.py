@@ -8,6 +8,7 @@ it is classified here. The OpenAPI schema is checked against the same list.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -82,8 +83,21 @@ def _ready_export(tenant: Tenant) -> DataExport:
     return export
 
 
-def _url(route: Route, company_id: int, objects: Tenant) -> str:
+def _shutdown_token(tenant: Tenant, *, real: bool) -> str:
+    """A working Shutdown Company link of the tenant's owner, or a made-up one."""
+    if not real:
+        return secrets.token_hex(32)
+    from retention import services as retention_services, tokens
+
+    shutdown = retention_services.request_shutdown(company=tenant.company, actor=tenant.owner)
+    return tokens.make_token(company_id=tenant.company.pk, owner_id=tenant.owner.pk, nonce=shutdown.nonce)
+
+
+def _url(route: Route, company_id: int, objects: Tenant, *, own: bool = False) -> str:
+    """``own``: the caller is ``objects``' owner, so the route may carry a secret only they hold."""
     kwargs: dict[str, Any] = {"company_id": company_id}
+    if route.name == "retention:shutdown-confirm":
+        kwargs["token"] = _shutdown_token(objects, real=own)
     if "export_id" in route.params:
         export = _ready_export(objects)
         kwargs.update(export_id=export.pk, token=privacy_services.download_token(export))
@@ -137,7 +151,7 @@ def test_alice_gets_404_for_globex_by_every_method(route, acme, globex, client, 
 def test_alice_reaches_her_own_company_by_the_same_route(route, acme, globex, client, api_client):
     """The 404s above are not a broken route: the same route serves acme to alice."""
     http = _client_for(route, acme.owner, client, api_client)
-    response = http.get(_url(route, acme.company.pk, acme))
+    response = http.get(_url(route, acme.company.pk, acme, own=True))
     assert response.status_code in (200, 405), response.status_code
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert b"GLOBEXSECRET" not in body

@@ -1,0 +1,32 @@
+"""Reads of the retention app."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from accounts.models import Company
+from accounts.tenancy import tenant_context
+from retention.models import LegalHold, RetainedAggregate, ScheduledPurge, ShutdownRequest
+
+
+def pending_shutdown(*, company: Company) -> ShutdownRequest | None:
+    """The link the owner was sent and has not used (it may have expired)."""
+    with tenant_context(company.pk):
+        return (ShutdownRequest.objects.filter(company=company, status=ShutdownRequest.Status.PENDING)
+                .order_by("-created_at").first())
+
+
+def purge_of(*, company: Company) -> ScheduledPurge | None:
+    return ScheduledPurge.objects.filter(company=company).first()
+
+
+def active_holds() -> QuerySet[LegalHold]:
+    return LegalHold.objects.filter(released_at__isnull=True).order_by("review_on")
+
+
+def retained_aggregates() -> list[tuple[str, str, int | None]]:
+    """``(metric, YYYY-MM, count)``, the count None where it is under the suppression threshold."""
+    floor = settings.RETENTION_AGGREGATE_MIN_COUNT
+    return [(row.get_metric_display(), f"{row.month:%Y-%m}", row.count if row.count >= floor else None)
+            for row in RetainedAggregate.objects.order_by("metric", "month")]
