@@ -9,7 +9,6 @@ from django.template.loader import render_to_string
 from accounts import outbox
 from accounts.models import User
 
-
 COMPANY_HEADER = "X-Soft-Helpers-Company"
 
 

@@ -47,12 +47,12 @@ class LegalHoldAdmin(admin.ModelAdmin):
 
     list_display = ["id", "company_id", "reference", "review_on", "placed_at", "released_at"]
     list_filter = [("released_at", admin.EmptyFieldListFilter)]
-    fields = ["company", "reason", "reference", "review_on", "placed_at", "released_at"]
+    fields = ("company", "reason", "reference", "review_on", "placed_at", "released_at")
     raw_id_fields = ["company"]
     actions = ["release"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: LegalHold | None = None) -> list[str]:
-        return self.fields if obj is not None else ["placed_at", "released_at"]
+    def get_readonly_fields(self, request: HttpRequest, obj: LegalHold | None = None) -> tuple[str, ...]:
+        return self.fields if obj is not None else ("placed_at", "released_at")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -76,8 +76,7 @@ class LegalHoldAdmin(admin.ModelAdmin):
 @admin.register(DeletionCertificate)
 class DeletionCertificateAdmin(ReadOnlyAdmin):
     list_display = ["id", "company_id", "issued_at", "policy_version", "rows", "digest"]
-    fields = ["company_id", "issued_at", "policy_version", "digest", "body_display"]
-    readonly_fields = fields
+    fields = readonly_fields = ("company_id", "issued_at", "policy_version", "digest", "body_display")
 
     @admin.display(description="Rows deleted")
     def rows(self, certificate: DeletionCertificate) -> int:
@@ -92,8 +91,7 @@ class DeletionCertificateAdmin(ReadOnlyAdmin):
 class RetainedAggregateAdmin(ReadOnlyAdmin):
     list_display = ["metric", "month", "shown_count"]
     list_filter = ["metric"]
-    fields = ["metric", "month", "shown_count"]
-    readonly_fields = fields
+    fields = readonly_fields = ("metric", "month", "shown_count")
 
     @admin.display(description="Count")
     def shown_count(self, row: RetainedAggregate) -> str:

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email import policy as email_policy
 from email.parser import BytesParser
 from enum import StrEnum
@@ -41,14 +41,13 @@ from accounts.emails import COMPANY_HEADER
 from accounts.models import AuditEvent, Company, Membership
 from accounts.tenancy import tenant_context
 from ledger.models import BankTransaction, Invoice
-from privacy import exports, keys, policy, registry
+from privacy import keys, policy, registry
 from retention.emails import send_certificate
 from retention.models import DeletionCertificate, LegalHold, RetainedAggregate, ScheduledPurge
 
 logger = logging.getLogger(__name__)
 
 KEPT_WITH_COMPANY_ID = {
-    "accounts_company": "the tombstone: id, state and dates, its name blanked (RET-5)",
     "accounts_auditevent": "ids and event types only; the audit trail outlives the company (SAF-1)",
     "retention_scheduledpurge": "the purge's own record and checkpoint; its contact email is blanked",
     "retention_legalhold": "the officer's legal basis for keeping data (RET-4)",
@@ -281,7 +280,7 @@ STEPS = {Step.START: _start, Step.ROWS: _rows, Step.CLEANUP: _cleanup, Step.CERT
 
 def _retain_aggregates(company_id: int) -> None:
     """Add the company's monthly counts to the anonymous totals (RET-5); no company id is kept."""
-    counts: list[tuple[str, object, int]] = []
+    counts: list[tuple[str, date, int]] = []
     sources = [
         (RetainedAggregate.Metric.USERS, Membership.objects.filter(company_id=company_id), "created_at"),
         (RetainedAggregate.Metric.INVOICES, Invoice.objects.filter(company_id=company_id), "issue_date"),

@@ -202,3 +202,22 @@ def api_client() -> Any:
 def _private_export_dir(settings: Any, tmp_path: Any) -> None:
     """Export files of one test never meet another's (the database rolls back, files would not)."""
     settings.PRIVACY_EXPORT_DIR = tmp_path / "exports"
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    """The privacy officer: a superuser of the admin."""
+    return User.objects.create_user(email="officer@softhelpers.example", password="x" * 12, is_staff=True,
+                                    is_superuser=True)
+
+
+def wait_for(predicate: Any, timeout: float = 20.0) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass (for work done by other processes)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

@@ -19,18 +19,10 @@ from accounts.emails import send_welcome_email
 from accounts.models import OutboxMessage, User
 from softhelpers import localservers
 from softhelpers.celery import app as celery_app
+from tests.conftest import wait_for
 
 SIGNUP = {"full_name": "Dana", "email": "dana@example.com", "password": "a-long-test-password-42",
           "company_name": "Dana Ltd"}
-
-
-def _wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_rolled_back_change_sends_nothing(db):
@@ -63,7 +55,7 @@ def test_requests_succeed_with_broker_down_and_every_email_arrives_once_it_is_ba
             outbox.dispatch(message.pk)
             outbox.dispatch(message.pk)
         celery_app.send_task("outbox.sweep")
-        assert _wait_for(lambda: not OutboxMessage.objects.filter(delivered_at__isnull=True).exists())
+        assert wait_for(lambda: not OutboxMessage.objects.filter(delivered_at__isnull=True).exists())
         time.sleep(1.0)  # let any duplicate deliveries run
 
     assert sorted(m.to[0] for m in mail.outbox) == ["dana@example.com", "eli@example.com"]

@@ -7,16 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent
 from privacy.models import SupportGrant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("PUR-3")]
-
-
-@pytest.fixture
-def staff(db) -> User:
-    return User.objects.create_user(email="officer@softhelpers.example", password="x" * 12, is_staff=True,
-                                    is_superuser=True)
 
 
 def _staff_view(client, staff, company_id):

@@ -87,7 +87,8 @@ def _shutdown_token(tenant: Tenant, *, real: bool) -> str:
     """A working Shutdown Company link of the tenant's owner, or a made-up one."""
     if not real:
         return secrets.token_hex(32)
-    from retention import services as retention_services, tokens
+    from retention import services as retention_services
+    from retention import tokens
 
     shutdown = retention_services.request_shutdown(company=tenant.company, actor=tenant.owner)
     return tokens.make_token(company_id=tenant.company.pk, owner_id=tenant.owner.pk, nonce=shutdown.nonce)

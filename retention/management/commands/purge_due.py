@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,7 +20,7 @@ def _as_of(value: str | None) -> datetime:
     parsed = parse_datetime(value)
     if parsed is None:
         raise CommandError(f"--as-of {value!r} is not an ISO date-time, e.g. 2026-12-31T12:00:00+00:00")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.UTC)
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):
