@@ -107,11 +107,12 @@ def _count(table: str, company_id: int) -> int:
 
 
 def _delete_batch(model: type[models.Model], company_id: int, limit: int) -> int:
-    table, pk = model._meta.db_table, model._meta.pk.column
+    """Up to ``limit`` rows of the company; by physical row address, which spares a second index lookup."""
+    table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f'DELETE FROM "{table}" WHERE "{pk}" IN '  # noqa: S608 (names come from model meta)
-            f'(SELECT "{pk}" FROM "{table}" WHERE company_id = %s LIMIT %s)', [company_id, limit])
+            f'DELETE FROM "{table}" WHERE ctid = ANY(ARRAY('  # noqa: S608 (names come from model meta)
+            f'SELECT ctid FROM "{table}" WHERE company_id = %s LIMIT %s))', [company_id, limit])
         return cursor.rowcount
 
 
