@@ -125,6 +125,12 @@ def due_purges(*, as_of: datetime) -> models.QuerySet[ScheduledPurge]:
             .exclude(models.Exists(held)).order_by("due_at", "pk"))
 
 
+def held_overdue(*, as_of: datetime) -> int:
+    """Purges past their date that a legal hold keeps waiting."""
+    overdue = ScheduledPurge.objects.exclude(state=State.DONE).filter(due_at__lte=as_of)
+    return overdue.count() - due_purges(as_of=as_of).count()
+
+
 def run_due_purges(*, as_of: datetime | None = None, progress: Progress | None = None) -> list[Outcome]:
     """What the hourly beat runs: every due purge, to the end or until a hold stops it."""
     as_of = as_of or timezone.now()

@@ -15,6 +15,9 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
+from datetime import UTC, datetime, timedelta
+from email import policy as email_policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import psutil
@@ -116,11 +119,81 @@ def test_make_run_serves_delivers_mail_and_stops_cleanly(tmp_path):
         assert "ledger.Contact.json" in archive.namelist()
         assert "consult your accountant" in archive.read("README.txt").decode()
         assert not any((var_dir / "exports").iterdir()), "the file is deleted once downloaded"
+
+        _shut_down_place_hold_and_purge(runner, browser, company_id, var_dir)
     finally:
         code = runner.interrupt()
     assert code == 0, runner.output()
     assert _wait(lambda: not _processes_using(var_dir), 20), [p.info["cmdline"] for p in _processes_using(var_dir)]
     assert "Stopped." in runner.output()
+
+
+def _post_form(opener, url: str, page: str, base: str, **fields: str) -> str:
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}, doseq=True).encode()
+    return opener.open(urllib.request.Request(url, data=body, headers={"Referer": base + "/"}), timeout=20
+                       ).read().decode()
+
+
+def _mail_bodies(mail_dir: Path) -> dict[str, str]:
+    bodies = {}
+    for path in mail_dir.glob("*.eml"):
+        message = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes())
+        bodies[str(message["subject"])] = message.get_body(preferencelist=("plain",)).get_content()
+    return bodies
+
+
+def _manage(var_dir: Path, *args: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_"))}
+    env = {**clean, "SOFTHELPERS_VAR_DIR": str(var_dir), "DJANGO_SUPERUSER_PASSWORD": "an-officer-password-42"}
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _shut_down_place_hold_and_purge(runner: Runner, browser, company_id: str, var_dir: Path) -> None:
+    """Shutdown Company over HTTP with the link the worker mailed; a legal hold in the admin; the purge."""
+    base, mail_dir = runner.base, var_dir / "mail"
+    shutdown_url = f"{base}/companies/{company_id}/shutdown/"
+    page = _post_form(browser, shutdown_url, browser.open(shutdown_url, timeout=10).read().decode(), base,
+                      password="a-long-test-password-42")
+    assert "We sent a confirmation link" in page
+    assert _wait(lambda: "Confirm: close your company in Soft Helpers" in _mail_bodies(mail_dir), 30)
+    link = re.search(r"https?://[^/\s]+(/companies/\d+/shutdown/confirm/[0-9a-f]{64}/)",
+                     _mail_bodies(mail_dir)["Confirm: close your company in Soft Helpers"]).group(1)
+    confirm = browser.open(base + link, timeout=10).read().decode()
+    assert "Yes, I am Lawful Owner please Shutdown Company" in confirm
+    assert "Your company is closed." in _post_form(browser, base + link, confirm, base)
+    assert _wait(lambda: any(s.startswith("Your company is closed") for s in _mail_bodies(mail_dir)), 30)
+
+    _manage(var_dir, "createsuperuser", "--noinput", "--email", "officer@example.com")
+    officer = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    login_url = f"{base}/admin/login/?next=/admin/"
+    _post_form(officer, login_url, officer.open(login_url, timeout=10).read().decode(), base,
+               username="officer@example.com", password="an-officer-password-42", next="/admin/")
+    add_url = f"{base}/admin/retention/legalhold/add/"
+    _post_form(officer, add_url, officer.open(add_url, timeout=10).read().decode(), base, company=company_id,
+               reason="Tax audit", reference="Order 1/2026", review_on="2027-01-31")
+    purges = officer.open(f"{base}/admin/retention/scheduledpurge/", timeout=10).read().decode()
+    assert "icon-yes" in purges and "Order 1/2026" in officer.open(
+        f"{base}/admin/retention/legalhold/", timeout=10).read().decode()
+
+    later = (datetime.now(UTC) + timedelta(days=31)).isoformat()
+    assert "on legal hold" in _manage(var_dir, "purge_due", "--dry-run", "--as-of", later)
+    assert "1 overdue purge(s) wait for a legal hold" in _manage(var_dir, "purge_due", "--as-of", later)
+    holds_url = f"{base}/admin/retention/legalhold/"
+    hold_id = re.search(r'name="_selected_action" value="(\d+)"', officer.open(holds_url, timeout=10).read().decode()
+                        ).group(1)
+    _post_form(officer, holds_url, officer.open(holds_url, timeout=10).read().decode(), base, action="release",
+               _selected_action=hold_id)
+    assert f"company {company_id}: done" in _manage(var_dir, "purge_due", "--as-of", later, "--verbosity", "0")
+    bodies = _mail_bodies(mail_dir)
+    certificate = next(body for subject, body in bodies.items() if subject.startswith("Deletion certificate"))
+    assert "Re-scan, rows left with this company id: 0" in certificate and "Order 1/2026" in certificate
+    assert "Welcome to Soft Helpers" not in bodies  # the purged user's mail files went with the data
+    page = officer.open(f"{base}/admin/retention/deletioncertificate/", timeout=10).read().decode()
+    assert "2013-08-15" in page
 
 
 def test_make_run_uses_database_url_and_redis_url_and_starts_no_embedded_server(tmp_path):

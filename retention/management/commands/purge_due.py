@@ -52,6 +52,9 @@ class Command(BaseCommand):
             bar.close()
         for outcome in outcomes:
             self.stdout.write(f"company {outcome.company_id}: {outcome.result}")
+        held = purge.held_overdue(as_of=as_of)
+        if held:
+            self.stdout.write(f"{held} overdue purge(s) wait for a legal hold to be released.")
         if not outcomes and not quiet:
             self.stdout.write(f"No purge due at {as_of:%Y-%m-%d %H:%M} UTC.")
 
