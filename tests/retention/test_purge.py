@@ -24,7 +24,6 @@ from retention import purge, services
 from retention.models import DeletionCertificate, RetainedAggregate, ScheduledPurge
 from tests.conftest import Tenant, add_member
 
-pytestmark = [pytest.mark.policy("CON-5"), pytest.mark.policy("RET-1")]
 ACME_VALUES = ["ACMESECRET", "alice@acme.example", "Alice Acme", "bob@acme.example", "acmesecret@client.example",
                "Acme"]
 
@@ -55,6 +54,8 @@ def _pg_dump() -> bytes:
 @pytest.mark.policy("RET-3")
 @pytest.mark.policy("RET-5")
 @pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+@pytest.mark.policy("CON-5")
+@pytest.mark.policy("RET-1")
 def test_day_29_removes_nothing_day_31_everything_of_that_company_and_nothing_else(acme, bob, globex, settings,
                                                                                    tmp_path):
     settings.RETENTION_PURGE_BATCH_ROWS = 2  # several batches per table
@@ -108,6 +109,8 @@ def test_day_29_removes_nothing_day_31_everything_of_that_company_and_nothing_el
 
 
 @pytest.mark.django_db
+@pytest.mark.policy("CON-5")
+@pytest.mark.policy("RET-1")
 def test_certificate_is_emailed_to_the_former_owner_and_running_again_changes_nothing(acme):
     scheduled = _close(acme)
     due = scheduled.due_at + timedelta(hours=1)
@@ -123,6 +126,7 @@ def test_certificate_is_emailed_to_the_former_owner_and_running_again_changes_no
 
 
 @pytest.mark.django_db
+@pytest.mark.policy("RET-1")
 def test_member_of_another_company_keeps_the_account(acme, globex):
     dora = add_member(acme.company, email="dora@example.com", role=Membership.Role.MEMBER)
     Membership.objects.create(user=dora, company=globex.company, role=Membership.Role.MEMBER)
