@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -38,3 +40,16 @@ def resolve_membership(*, user: User | AnonymousUser, company_id: int) -> Member
     if membership is None:
         raise Http404("No such company")
     return membership
+
+
+def users_without_active_company(user_ids: Collection[int]) -> list[int]:
+    """Of ``user_ids``, those who belong to no active company (nothing left for them to open)."""
+    active = set(Membership.objects.filter(user_id__in=user_ids, company__status=Company.Status.ACTIVE)
+                 .values_list("user_id", flat=True))
+    return sorted(set(user_ids) - active)
+
+
+def users_without_any_company(user_ids: Collection[int]) -> list[int]:
+    """Of ``user_ids``, those with no membership at all, in any state: they are no longer enrolled."""
+    enrolled = set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    return sorted(set(user_ids) - enrolled)

@@ -68,19 +68,6 @@ def remove_member(*, company: Company, membership: Membership, actor: User | Non
     membership.delete()
 
 
-def users_without_active_company(user_ids: Collection[int]) -> list[int]:
-    """Of ``user_ids``, those who belong to no active company (nothing left for them to open)."""
-    active = set(Membership.objects.filter(user_id__in=user_ids, company__status=Company.Status.ACTIVE)
-                 .values_list("user_id", flat=True))
-    return sorted(set(user_ids) - active)
-
-
-def users_without_any_company(user_ids: Collection[int]) -> list[int]:
-    """Of ``user_ids``, those with no membership at all, in any state: they are no longer enrolled."""
-    enrolled = set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
-    return sorted(set(user_ids) - enrolled)
-
-
 @transaction.atomic
 def end_api_tokens(*, user_ids: Collection[int]) -> int:
     """Delete every API token of these users; returns how many."""

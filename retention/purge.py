@@ -35,6 +35,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.emails import COMPANY_HEADER
@@ -221,7 +222,7 @@ def _rows(purge: ScheduledPurge, now: datetime) -> None:
 
 def _cleanup(purge: ScheduledPurge, now: datetime) -> None:
     company_id = purge.company_id
-    orphans = account_services.users_without_any_company(purge.member_ids)
+    orphans = account_selectors.users_without_any_company(purge.member_ids)
     former_emails = account_services.anonymise_users(user_ids=orphans, now=now)
     files = _remove_export_files(company_id) + _remove_mail_files(company_id, former_emails)
     Company.objects.filter(pk=company_id).update(name="")

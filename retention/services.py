@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import outbox
+from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, Membership, User
@@ -139,7 +140,7 @@ def close_company(*, company: Company, actor: User | None, reason: str, note: st
         exports = privacy_services.discard_company_exports(company=company, now=now)
         member_ids = list(Membership.objects.filter(company=company).values_list("user_id", flat=True))
         tokens_ended = account_services.end_api_tokens(
-            user_ids=account_services.users_without_active_company(member_ids))
+            user_ids=account_selectors.users_without_active_company(member_ids))
         purge = ScheduledPurge.objects.create(
             company=company, reason=reason, note=note.strip()[:300], closed_by_id=actor.pk if actor else None,
             contact_email=owner.email if owner else "", closed_at=now,
