@@ -50,6 +50,15 @@ def new_file_name(company_id: int) -> str:
     return f"{company_id}-{secrets.token_hex(16)}.zip"
 
 
+def delete_company_files(company_id: int) -> int:
+    """Every export file of the company, finished or partial (the purge); returns how many."""
+    removed = 0
+    for path in export_dir().glob(f"{company_id}-*"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def file_path(export: DataExport) -> Path:
     return export_dir() / export.file_name
 

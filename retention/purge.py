@@ -17,6 +17,7 @@ carry a company id and deliberately survive; a test fails for any other table le
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -27,7 +28,6 @@ from datetime import date, datetime
 from email import policy as email_policy
 from email.parser import BytesParser
 from enum import StrEnum
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -42,9 +42,10 @@ from accounts.emails import COMPANY_HEADER
 from accounts.models import AuditEvent, Company, Membership
 from accounts.tenancy import tenant_context
 from ledger.models import BankTransaction, Invoice
-from privacy import keys, policy, registry
+from privacy import exports, keys, policy, registry
 from retention.emails import send_certificate
 from retention.models import DeletionCertificate, LegalHold, RetainedAggregate, ScheduledPurge
+from softhelpers.mail import list_mail_files
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ class Outcome:
 
 # --- the plan -----------------------------------------------------------------------------------
 
-def purge_plan() -> list[type[models.Model]]:
+@functools.cache
+def purge_plan() -> tuple[type[models.Model], ...]:
     """The company's tables in a safe deletion order: a table before every table it references."""
     pending = [m for m in registry.models_in_scope(registry.Scope.COMPANY) if m is not Company]
     ordered: list[type[models.Model]] = []
@@ -91,7 +93,7 @@ def purge_plan() -> list[type[models.Model]]:
             raise RuntimeError(f"circular references among {[m._meta.label for m in pending]}")
         ordered += ready
         pending = [m for m in pending if m not in ready]
-    return ordered
+    return tuple(ordered)
 
 
 def tables_with_company_id() -> list[str]:
@@ -224,7 +226,7 @@ def _cleanup(purge: ScheduledPurge, now: datetime) -> None:
     company_id = purge.company_id
     orphans = account_selectors.users_without_any_company(purge.member_ids)
     former_emails = account_services.anonymise_users(user_ids=orphans, now=now)
-    files = _remove_export_files(company_id) + _remove_mail_files(company_id, former_emails)
+    files = exports.delete_company_files(company_id) + _remove_mail_files(company_id, former_emails)
     Company.objects.filter(pk=company_id).update(name="")
     purge.users_anonymised += len(former_emails)
     purge.files_removed += files
@@ -308,26 +310,12 @@ def _retain_aggregates(company_id: int) -> None:
             counts)
 
 
-def _remove_export_files(company_id: int) -> int:
-    directory = Path(settings.PRIVACY_EXPORT_DIR)
-    if not directory.exists():
-        return 0
-    removed = 0
-    for path in directory.glob(f"{company_id}-*"):
-        path.unlink(missing_ok=True)
-        removed += 1
-    return removed
-
-
 def _remove_mail_files(company_id: int, addresses: list[str]) -> int:
     """Local mode's mailbox (``var/mail``): messages about the company or to its removed users."""
-    directory = Path(settings.MAIL_DIR)
-    if not directory.exists():
-        return 0
     wanted = {a.lower() for a in addresses}
     parser = BytesParser(policy=email_policy.default)
     removed = 0
-    for path in directory.glob("*.eml"):
+    for path in list_mail_files():
         with path.open("rb") as handle:
             headers = parser.parse(handle, headersonly=True)
         recipients = {address.addr_spec.lower() for address in getattr(headers["to"], "addresses", ())}
