@@ -15,8 +15,14 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from privacy.admin import ReadOnlyAdmin
-from retention import services
-from retention.models import DeletionCertificate, LegalHold, RetainedAggregate, ScheduledPurge
+from retention import selectors, services
+from retention.models import (
+    DeletionCertificate,
+    LegalHold,
+    LegalHoldQuerySet,
+    RetainedAggregate,
+    ScheduledPurge,
+)
 
 
 @admin.register(ScheduledPurge)
@@ -29,8 +35,7 @@ class ScheduledPurgeAdmin(ReadOnlyAdmin):
     exclude = ["contact_email"]  # the owner's address is for messages to them, not for staff eyes
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ScheduledPurge]:
-        active_hold = LegalHold.objects.filter(company_id=OuterRef("company_id"), released_at__isnull=True)
-        return super().get_queryset(request).annotate(_held=Exists(active_hold))
+        return super().get_queryset(request).annotate(_held=Exists(LegalHold.objects.active_for(OuterRef("company_id"))))
 
     @admin.display(boolean=True, description="On legal hold")
     def held(self, purge: ScheduledPurge) -> bool:
@@ -65,9 +70,9 @@ class LegalHoldAdmin(admin.ModelAdmin):
         obj.pk, obj.placed_at = hold.pk, hold.placed_at
 
     @admin.action(description="Release the selected holds")
-    def release(self, request: HttpRequest, queryset: QuerySet[LegalHold]) -> None:
+    def release(self, request: HttpRequest, queryset: LegalHoldQuerySet) -> None:
         released = 0
-        for hold in queryset.filter(released_at__isnull=True):
+        for hold in queryset.active():
             services.release_legal_hold(hold=hold, actor=request.user)  # type: ignore[arg-type]
             released += 1
         messages.success(request, f"Released {released} hold(s); due purges resume at the next run.")
@@ -95,5 +100,5 @@ class RetainedAggregateAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Count")
     def shown_count(self, row: RetainedAggregate) -> str:
-        floor = settings.RETENTION_AGGREGATE_MIN_COUNT
-        return f"{row.count:,}" if row.count >= floor else f"fewer than {floor}"
+        count = selectors.shown_count(row)
+        return f"fewer than {settings.RETENTION_AGGREGATE_MIN_COUNT}" if count is None else f"{count:,}"

@@ -117,6 +117,15 @@ class ScheduledPurge(models.Model):
         return min(99, self.rows_done * 100 // self.rows_total)
 
 
+class LegalHoldQuerySet(models.QuerySet["LegalHold"]):
+    def active(self) -> LegalHoldQuerySet:
+        """The one definition of an active hold: placed and not released (PUR-4, RET-4)."""
+        return self.filter(released_at__isnull=True)
+
+    def active_for(self, company_id: int | models.OuterRef) -> LegalHoldQuerySet:
+        return self.active().filter(company_id=company_id)
+
+
 class LegalHold(models.Model):
     """The law requires a company's data to be kept (PUR-4, RET-4): its purge waits while active."""
 
@@ -129,6 +138,8 @@ class LegalHold(models.Model):
     released_by_id = models.BigIntegerField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
 
+    objects = LegalHoldQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["company"], name="legal_hold_active",
                                 condition=models.Q(released_at__isnull=True))]
@@ -136,9 +147,6 @@ class LegalHold(models.Model):
     def __str__(self) -> str:
         return f"Legal hold #{self.pk} on company #{self.company_id}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.released_at is None
 
 
 class DeletionCertificate(models.Model):

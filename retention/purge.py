@@ -123,7 +123,7 @@ def _delete_batch(model: type[models.Model], company_id: int, limit: int) -> int
 
 def due_purges(*, as_of: datetime) -> models.QuerySet[ScheduledPurge]:
     """Purges whose time has come and that no active legal hold stops, oldest first."""
-    held = LegalHold.objects.filter(company_id=models.OuterRef("company_id"), released_at__isnull=True)
+    held = LegalHold.objects.active_for(models.OuterRef("company_id"))
     return (ScheduledPurge.objects.exclude(state=State.DONE).filter(due_at__lte=as_of)
             .exclude(models.Exists(held)).order_by("due_at", "pk"))
 
@@ -175,7 +175,7 @@ def _advance(purge_id: int, as_of: datetime, progress: Progress | None = None) -
         if purge.state == State.DONE:
             return Result.DONE
         now = timezone.now()
-        if LegalHold.objects.filter(company_id=purge.company_id, released_at__isnull=True).exists():
+        if LegalHold.objects.active_for(purge.company_id).exists():
             if purge.state == State.RUNNING:
                 purge.state = State.SCHEDULED
                 purge.save(update_fields=["state"])

@@ -22,11 +22,15 @@ def purge_of(*, company: Company) -> ScheduledPurge | None:
 
 
 def active_holds() -> QuerySet[LegalHold]:
-    return LegalHold.objects.filter(released_at__isnull=True).order_by("review_on")
+    return LegalHold.objects.active().order_by("review_on")
+
+
+def shown_count(row: RetainedAggregate) -> int | None:
+    """A retained total as it may be shown: None under the suppression threshold (PUR-2, RET-5)."""
+    return row.count if row.count >= settings.RETENTION_AGGREGATE_MIN_COUNT else None
 
 
 def retained_aggregates() -> list[tuple[str, str, int | None]]:
     """``(metric, YYYY-MM, count)``, the count None where it is under the suppression threshold."""
-    floor = settings.RETENTION_AGGREGATE_MIN_COUNT
-    return [(row.get_metric_display(), f"{row.month:%Y-%m}", row.count if row.count >= floor else None)
+    return [(row.get_metric_display(), f"{row.month:%Y-%m}", shown_count(row))
             for row in RetainedAggregate.objects.order_by("metric", "month")]

@@ -177,10 +177,8 @@ def place_legal_hold(*, company: Company, actor: User | None, reason: str, refer
 def release_legal_hold(*, hold: LegalHold, actor: User | None, now: datetime | None = None) -> LegalHold:
     """End a hold; the purge, if due and no other hold applies, runs at the next beat."""
     now = now or timezone.now()
-    locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
-    if locked.released_at is None:
-        locked.released_at, locked.released_by_id = now, actor.pk if actor else None
-        locked.save(update_fields=["released_at", "released_by_id"])
-        record_event(event=AuditEvent.Event.LEGAL_HOLD_RELEASED, company_id=locked.company_id,
-                     actor_id=actor.pk if actor else None, subject=locked, now=now)
-    return locked
+    actor_id = actor.pk if actor else None
+    if LegalHold.objects.active().filter(pk=hold.pk).update(released_at=now, released_by_id=actor_id):
+        record_event(event=AuditEvent.Event.LEGAL_HOLD_RELEASED, company_id=hold.company_id, actor_id=actor_id,
+                     subject=hold, now=now)
+    return LegalHold.objects.get(pk=hold.pk)
