@@ -6,11 +6,10 @@ from collections.abc import Collection
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import Company, Membership, User
-from accounts.tenancy import SETTING
+from accounts.tenancy import entering_company
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -23,20 +22,17 @@ def members_of(company: Company) -> QuerySet[Membership]:
 
 
 def resolve_membership(*, user: User | AnonymousUser, company_id: int) -> Membership:
-    """The user's membership of an active company, and that company set as the tenant.
+    """The user's membership of an active company, and that company entered as the current one.
 
-    The ``set_config`` rides on the membership query (one round trip instead of two); it only
-    runs when the row exists, so a stranger's request sets nothing. Raise Http404 otherwise:
-    another company's existence is not revealed.
+    The company rides on the membership query (``tenancy.entering_company``: one round trip);
+    it is entered only when the row exists, so a stranger's request sets nothing. Raise Http404
+    otherwise: another company's existence is not revealed.
     """
     if not user.is_authenticated:
         raise Http404
-    membership = (
-        Membership.objects.filter(user=user, company_id=company_id, company__status=Company.Status.ACTIVE)
-        .select_related("company")
-        .annotate(_tenant=RawSQL("set_config(%s, %s, true)", [SETTING, str(int(company_id))]))
-        .first()
-    )
+    memberships = (Membership.objects.filter(user=user, company_id=company_id, company__status=Company.Status.ACTIVE)
+                   .select_related("company"))
+    membership = entering_company(memberships, company_id).first()
     if membership is None:
         raise Http404("No such company")
     return membership

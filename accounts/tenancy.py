@@ -1,24 +1,39 @@
-"""Tenant isolation: the current company, enforced in the application and in PostgreSQL.
+"""Tenant isolation (RET-2): the current company, enforced in the application and in PostgreSQL.
+
+This module is the one owner of "the current company". Its only store is the transaction-local
+PostgreSQL setting ``app.company_id``; nothing in Python keeps a copy that could disagree with it.
 
 Every tenant-owned model subclasses ``TenantModel`` (a ``company`` column, also on child
 rows) and its table gets ``EnableTenantRLS`` in a migration: a forced row-level security
-policy that shows and accepts only rows whose ``company_id`` equals the transaction-local
-setting ``app.company_id``. The web app and workers connect as a role that owns no table and
-cannot bypass RLS, so a query without a company sees no tenant row at all (fail closed).
+policy that shows and accepts only rows whose ``company_id`` equals ``app.company_id``. The
+web app and workers connect as a role that owns no table and cannot bypass RLS, so a query
+without a company sees no tenant row at all (fail closed).
 
-``tenant_context(company_id)`` opens a transaction (or savepoint) and sets the company for
-it; views get it per request, tasks and commands set it explicitly. Reads still filter by
-company in the selectors: the database policy is the second wall, not the only one.
+Three ways in, all here:
+
+* ``entering_company(queryset, company_id)``: pages and API fold the setting into the
+  membership query they make anyway (one round trip); it is set only if a row matches.
+* ``tenant_context(company_id)``: tasks, commands and services. It reads the company it
+  replaces in the same statement that sets the new one and puts it back on exit, so nesting
+  restores correctly whoever set the outer company; after an error the savepoint's rollback
+  restores it.
+* ``tenant_service``: a service that touches tenant rows enters its ``company`` itself, so it
+  is correct from a request, a task, the admin or a shell alike.
+
+Reads still filter by company in the selectors: the database policy is the second wall, not
+the only one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import connections, models, transaction
 from django.db.migrations.operations.base import Operation
+from django.db.models.expressions import RawSQL
 
 SETTING = "app.company_id"
 POLICY_NAME = "tenant_isolation"
@@ -35,32 +50,83 @@ GLOBAL_TABLES_WITH_COMPANY = {
     "retention_deletioncertificate": "proof of deletion, read by the officer; survives the purge",
 }
 
-_outer_company: ContextVar[int | None] = ContextVar("outer_company", default=None)
+Q = TypeVar("Q", bound=models.QuerySet[Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _set_database_company(company_id: int | None, using: str = "default") -> None:
+class TenancyError(RuntimeError):
+    """The company was to be set where it cannot hold (outside a transaction)."""
+
+
+def _require_transaction(using: str) -> None:
+    # set_config(..., true) outside a transaction lasts one statement: the rows would vanish silently.
+    if not connections[using].in_atomic_block:
+        raise TenancyError("the current company can only be set inside a transaction")
+
+
+def current_company_id(*, using: str = "default") -> int | None:
+    """The company whose rows this transaction sees, as PostgreSQL knows it (None: no tenant rows)."""
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, "" if company_id is None else str(company_id)])
+        cursor.execute("SELECT NULLIF(current_setting(%s, true), '')::bigint", [SETTING])
+        return cursor.fetchone()[0]
+
+
+def entering_company(queryset: Q, company_id: int) -> Q:
+    """``queryset`` that also makes ``company_id`` the transaction's company, for each row it returns.
+
+    For the request's membership lookup: no matching row, no company. Evaluate it inside the
+    request's transaction (ATOMIC_REQUESTS) and nested ``tenant_context`` blocks restore it.
+    """
+    _require_transaction(queryset.db)
+    entered = RawSQL("set_config(%s, %s, true)", [SETTING, str(int(company_id))])
+    return queryset.annotate(_entered_company=entered)
+
+
+def _swap_company(company_id: int, using: str) -> str:
+    """Set the company and return the one it replaced, in one statement (the CTE is read first)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "WITH previous AS MATERIALIZED (SELECT current_setting(%s, true) AS value) "
+            "SELECT previous.value, set_config(%s, %s, true) FROM previous",
+            [SETTING, SETTING, str(company_id)])
+        return cursor.fetchone()[0] or ""
+
+
+def _set_company(value: str, using: str) -> None:
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, value])
 
 
 @contextmanager
 def tenant_context(company_id: int, *, using: str = "default") -> Iterator[None]:
-    """Run the block in a transaction where only ``company_id``'s tenant rows are visible.
+    """Run the block in a transaction (or savepoint) where only ``company_id``'s tenant rows are visible.
 
-    For tasks, commands and tests; a request gets its company from
-    ``accounts.selectors.resolve_membership`` instead. Nesting restores the outer company.
+    On a normal exit the company that was current before is current again. After an error the
+    rollback of this (sub)transaction restores it by itself, and SQL in an aborted transaction
+    would mask the error.
     """
-    previous = _outer_company.get()
+    outermost = not connections[using].in_atomic_block
     with transaction.atomic(using=using):
-        _set_database_company(company_id, using)
-        token = _outer_company.set(company_id)
-        try:
+        if outermost:  # nothing to restore: the setting ends with the transaction
+            _set_company(str(int(company_id)), using)
             yield
-        finally:
-            _outer_company.reset(token)
-        # Only on a normal exit: after an error the rollback of this (sub)transaction restores
-        # the outer value by itself, and SQL in an aborted transaction would mask the error.
-        _set_database_company(previous, using)
+            return
+        previous = _swap_company(int(company_id), using)
+        yield
+        _set_company(previous, using)
+
+
+def tenant_service(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a service that touches tenant rows: atomic, inside its ``company`` keyword's context."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        company: Any = kwargs["company"]
+        with tenant_context(company.pk):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 class TenantModel(models.Model):

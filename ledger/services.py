@@ -15,7 +15,7 @@ from django.db.models import ProtectedError
 
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, User
-from accounts.tenancy import TenantModel
+from accounts.tenancy import TenantModel, tenant_service
 from ledger.exceptions import RecordInUse
 from ledger.models import BankConnection, Invoice, InvoiceLine
 
@@ -42,13 +42,13 @@ def _validate_and_save(record: T, *, company: Company) -> T:
     return record
 
 
-@transaction.atomic
+@tenant_service
 def create_record(*, company: Company, model: type[T], actor: User | None, fields: Mapping[str, Any]) -> T:
     """Create a plain ledger record (contact, bank account, bank transaction)."""
     return _validate_and_save(model(**fields), company=company)
 
 
-@transaction.atomic
+@tenant_service
 def update_record(*, company: Company, record: T, actor: User | None, fields: Mapping[str, Any]) -> T:
     if record.company_id != company.pk:
         raise ValueError("record belongs to another company")
@@ -57,7 +57,7 @@ def update_record(*, company: Company, record: T, actor: User | None, fields: Ma
     return _validate_and_save(record, company=company)
 
 
-@transaction.atomic
+@tenant_service
 def delete_record(*, company: Company, record: TenantModel, actor: User | None) -> None:
     """Delete one record; raise RecordInUse while other records still refer to it."""
     if record.company_id != company.pk:
@@ -71,7 +71,7 @@ def delete_record(*, company: Company, record: TenantModel, actor: User | None) 
         raise RecordInUse from exc
 
 
-@transaction.atomic
+@tenant_service
 def save_invoice(
     *, company: Company, actor: User | None, invoice: Invoice | None, fields: Mapping[str, Any],
     lines: Iterable[Mapping[str, Any]] | None,
@@ -102,7 +102,7 @@ def save_invoice(
     return invoice
 
 
-@transaction.atomic
+@tenant_service
 def connect_bank(
     *, company: Company, actor: User | None, bank_account_id: int, provider: str, login_name: str, credentials: str,
 ) -> BankConnection:
@@ -120,7 +120,7 @@ def _record_credentials(company: Company, actor: User | None, connection: BankCo
     record_event(event=event, company_id=company.pk, actor_id=actor.pk if actor else None, subject=connection)
 
 
-@transaction.atomic
+@tenant_service
 def update_bank_connection(
     *, company: Company, actor: User | None, connection: BankConnection, fields: Mapping[str, Any],
 ) -> BankConnection:
@@ -134,7 +134,7 @@ def update_bank_connection(
     return connection
 
 
-@transaction.atomic
+@tenant_service
 def disconnect_bank(*, company: Company, actor: User | None, connection: BankConnection) -> BankConnection:
     """Stop importing and destroy the stored credentials (CON-2)."""
     connection.status = BankConnection.Status.DISCONNECTED
@@ -144,7 +144,7 @@ def disconnect_bank(*, company: Company, actor: User | None, connection: BankCon
     return connection
 
 
-@transaction.atomic
+@tenant_service
 def destroy_company_credentials(*, company: Company, actor: User | None) -> int:
     """Disconnect every bank connection of the company and destroy its credentials (CON-2, on shutdown).
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import outbox
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, User
-from accounts.tenancy import tenant_context
+from accounts.tenancy import tenant_context, tenant_service
 from privacy import exports
 from privacy.exceptions import ExportUnavailable, SupportAccessRefused
 from privacy.models import DataExport, SupportGrant
@@ -31,7 +31,7 @@ def start_export(*, company_id: int, export_id: int) -> None:
     build_export_task.apply_async(kwargs={"company_id": company_id, "export_id": export_id})
 
 
-@transaction.atomic
+@tenant_service
 def request_export(*, company: Company, actor: User) -> DataExport:
     """Start building the company's export, or return the one already being built."""
     running = DataExport.objects.filter(company=company, status__in=[DataExport.Status.PENDING,
@@ -50,7 +50,7 @@ def download_token(export: DataExport) -> str:
     return signing.dumps({"export": export.pk, "file": export.file_name}, salt=_DOWNLOAD_SALT)
 
 
-@transaction.atomic
+@tenant_service
 def claim_download(*, company: Company, export_id: int, token: str, actor: User,
                    now: datetime | None = None) -> BinaryIO:
     """Use the one download of a ready export: return its file, open and already unlinked.
@@ -133,7 +133,7 @@ class StaffTable:
     rows: list[list[Any]]
 
 
-@transaction.atomic
+@tenant_service
 def discard_company_exports(*, company: Company, now: datetime | None = None) -> int:
     """A closed company's exports can no longer be downloaded: end them and delete their files now."""
     now = now or timezone.now()

@@ -1,0 +1,88 @@
+"""RET-2: "the current company" has one owner (accounts.tenancy), and nesting restores it on every path."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from accounts.models import Membership
+from accounts.selectors import resolve_membership
+from accounts.tenancy import TenancyError, current_company_id, entering_company, tenant_context
+from ledger import services as ledger_services
+from ledger.models import Contact
+
+pytestmark = [pytest.mark.django_db, pytest.mark.policy("RET-2")]
+
+
+def _visible_contact_companies() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT company_id FROM ledger_contact ORDER BY id")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_service_context_inside_a_request_keeps_the_requests_company(acme):
+    """The probe of issue 10: it used to see 1 contact before and 0 after."""
+    with transaction.atomic():
+        resolve_membership(user=acme.owner, company_id=acme.company.pk)
+        assert _visible_contact_companies() == [acme.company.pk]
+        with tenant_context(acme.company.pk):
+            pass
+        assert _visible_contact_companies() == [acme.company.pk]
+        assert current_company_id() == acme.company.pk
+
+
+def test_another_company_inside_a_request_is_left_for_the_requests_company(acme, globex):
+    with transaction.atomic():
+        resolve_membership(user=acme.owner, company_id=acme.company.pk)
+        with tenant_context(globex.company.pk):
+            assert _visible_contact_companies() == [globex.company.pk]
+            with tenant_context(acme.company.pk):
+                assert _visible_contact_companies() == [acme.company.pk]
+            assert _visible_contact_companies() == [globex.company.pk]
+        assert _visible_contact_companies() == [acme.company.pk]
+
+
+def test_an_exception_in_a_nested_context_restores_the_outer_company(acme, globex):
+    with transaction.atomic():
+        resolve_membership(user=acme.owner, company_id=acme.company.pk)
+        with pytest.raises(LookupError), tenant_context(globex.company.pk):
+            raise LookupError
+        assert _visible_contact_companies() == [acme.company.pk]
+
+
+def test_a_database_error_in_a_nested_context_restores_the_outer_company(acme, globex):
+    with tenant_context(acme.company.pk):
+        with pytest.raises(DatabaseError), tenant_context(globex.company.pk), connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM does_not_exist")
+        assert _visible_contact_companies() == [acme.company.pk]
+
+
+def test_a_strangers_lookup_enters_no_company(acme, charlie):
+    from django.http import Http404
+
+    with transaction.atomic():
+        with pytest.raises(Http404):
+            resolve_membership(user=charlie, company_id=acme.company.pk)
+        assert current_company_id() is None
+        assert _visible_contact_companies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_entering_a_company_outside_a_transaction_fails_loudly(acme):
+    """Outside a transaction the setting would last one statement and the rows vanish silently."""
+    with pytest.raises(TenancyError):
+        entering_company(Membership.objects.all(), acme.company.pk)
+
+
+def test_a_service_enters_its_company_itself_from_any_caller(acme, globex):
+    """A task, the admin or a shell calls services with no company set; they work, and leave none set."""
+    contact = ledger_services.create_record(company=acme.company, model=Contact, actor=None, fields={"name": "New"})
+    assert contact.company_id == acme.company.pk
+    with tenant_context(globex.company.pk):
+        ledger_services.create_record(company=acme.company, model=Contact, actor=None, fields={"name": "Other"})
+        assert _visible_contact_companies() == [globex.company.pk]
+    with tenant_context(acme.company.pk):
+        assert Contact.objects.filter(name__in=["New", "Other"]).count() == 2
+    with transaction.atomic():
+        assert current_company_id() is None
+
