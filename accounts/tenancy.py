@@ -130,12 +130,30 @@ def tenant_service(func: Callable[P, R]) -> Callable[P, R]:
 
 
 class TenantModel(models.Model):
-    """Base of every tenant-owned model: ``company_id`` on every row, children included."""
+    """Base of every tenant-owned model: ``company_id`` on every row, children included.
 
-    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+", editable=False)
+    No index of its own: every tenant table leads an index or unique key with ``company_id``
+    (a completeness test checks it), and a second one on ``company_id`` alone only gives the
+    planner a worse choice for the same-company key checks.
+    """
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+", editable=False,
+                                db_index=False)
 
     class Meta:
         abstract = True
+
+
+def parent_reference(to: str | type[models.Model], *, related_name: str) -> models.ForeignKey[Any, Any]:
+    """A child row's reference to its parent tenant row, checked by the database as ``(company_id, parent_id)``.
+
+    Django's single-column key is left out on purpose: the composite key (added by the app's
+    migration, checked at the end of each statement) already proves the parent exists *and* belongs to the
+    same company, and a second key per relation doubled the checks at every insert and delete.
+    Give the child an index on ``(company, <this field>)`` for the checks run when a parent goes.
+    """
+    return models.ForeignKey(to, on_delete=models.PROTECT, related_name=related_name, db_constraint=False,
+                             db_index=False)
 
 
 def tenant_models() -> list[type[models.Model]]:

@@ -1,9 +1,11 @@
 """The accounting data the privacy policy protects. Every row carries ``company_id``.
 
 Child rows (invoice lines, connections, transactions) repeat ``company_id`` on purpose:
-isolation, purge and sharding by company need no joins. Composite foreign keys
-``(company_id, parent_id)`` (migration 0002) make a child of another company's parent
-impossible even for a buggy caller, since plain foreign-key checks bypass row-level security.
+isolation, purge and sharding by company need no joins. Each reference to a parent is one
+composite foreign key ``(company_id, parent_id)`` in the database (``tenancy.parent_reference``,
+migrations 0002 and 0005): a child of another company's parent is impossible even for a buggy
+caller, since plain foreign-key checks bypass row-level security. Every key and index leads
+with ``company_id``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.tenancy import TenantModel
+from accounts.tenancy import TenantModel, parent_reference
 from privacy.fields import SealedCharField, SealedEmailField, SealedFieldsModel, SealedTextField
 
 
@@ -27,6 +29,7 @@ class Contact(SealedFieldsModel, TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "id"], name="ledger_contact_company_id_id_uniq")]
         indexes = [models.Index(fields=["company", "name"], name="contact_company_name")]
 
     def __str__(self) -> str:
@@ -40,7 +43,7 @@ class Invoice(TenantModel):
         PAID = "paid", "Paid"
         VOID = "void", "Void"
 
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="invoices")
+    contact = parent_reference(Contact, related_name="invoices")
     number = models.CharField(max_length=40)
     issue_date = models.DateField(default=timezone.localdate)
     due_date = models.DateField(null=True, blank=True)
@@ -51,20 +54,22 @@ class Invoice(TenantModel):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["company", "id"], name="ledger_invoice_company_id_id_uniq"),
             models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique_per_company"),
             models.CheckConstraint(
                 condition=models.Q(due_date__isnull=True) | models.Q(due_date__gte=models.F("issue_date")),
                 name="invoice_due_after_issue",
             ),
         ]
-        indexes = [models.Index("company", F("issue_date").desc(), F("id").desc(), name="invoice_company_list")]
+        indexes = [models.Index("company", F("issue_date").desc(), F("id").desc(), name="invoice_company_list"),
+                   models.Index(fields=["company", "contact"], name="invoice_company_contact")]
 
     def __str__(self) -> str:
         return f"Invoice #{self.pk}"
 
 
 class InvoiceLine(TenantModel):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    invoice = parent_reference(Invoice, related_name="lines")
     position = models.PositiveSmallIntegerField(default=0)
     description = models.CharField(max_length=300)
     quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"),
@@ -73,6 +78,7 @@ class InvoiceLine(TenantModel):
 
     class Meta:
         ordering = ["position", "id"]
+        indexes = [models.Index(fields=["company", "invoice"], name="invoiceline_company_invoice")]
 
     def __str__(self) -> str:
         return f"Invoice line #{self.pk}"
@@ -90,6 +96,9 @@ class BankAccount(SealedFieldsModel, TenantModel):
     currency = models.CharField(max_length=3, default="USD")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "id"], name="ledger_bankaccount_company_id_id_uniq")]
+
     def __str__(self) -> str:
         return f"Bank account #{self.pk}"
 
@@ -101,7 +110,7 @@ class BankConnection(SealedFieldsModel, TenantModel):
         ACTIVE = "active", "Active"
         DISCONNECTED = "disconnected", "Disconnected"
 
-    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="connections")
+    bank_account = parent_reference(BankAccount, related_name="connections")
     provider = models.CharField(max_length=100)
     login_name = SealedCharField(max_length=150)
     credentials = SealedTextField(blank=True)
@@ -109,19 +118,23 @@ class BankConnection(SealedFieldsModel, TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_import_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    class Meta:
+        indexes = [models.Index(fields=["company", "bank_account"], name="bankconn_company_account")]
+
     def __str__(self) -> str:
         return f"Bank connection #{self.pk}"
 
 
 class BankTransaction(TenantModel):
-    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="transactions")
+    bank_account = parent_reference(BankAccount, related_name="transactions")
     booked_on = models.DateField()
     description = models.CharField(max_length=300)
     counterparty = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
-        indexes = [models.Index("company", F("booked_on").desc(), F("id").desc(), name="banktx_company_list")]
+        indexes = [models.Index("company", F("booked_on").desc(), F("id").desc(), name="banktx_company_list"),
+                   models.Index(fields=["company", "bank_account"], name="banktx_company_account")]
 
     def __str__(self) -> str:
         return f"Bank transaction #{self.pk}"
