@@ -40,7 +40,7 @@ from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.emails import COMPANY_HEADER
 from accounts.models import AuditEvent, Company, Membership
-from accounts.tenancy import tenant_context
+from accounts.tenancy import TenantModel, tenant_context
 from ledger.models import BankTransaction, Invoice
 from privacy import exports, keys, policy, registry
 from retention.emails import send_certificate
@@ -110,9 +110,16 @@ def _count(table: str, company_id: int) -> int:
 
 
 def _delete_batch(model: type[models.Model], company_id: int, limit: int) -> int:
-    """Up to ``limit`` rows of the company; by physical row address, which spares a second index lookup."""
+    """Up to ``limit`` rows of the closed company, by physical row address (no second index lookup).
+
+    Tenant tables go through ``retention_purge_rows`` (``retention/purge_rows.sql``: no per-row
+    key checks); the few directory rows (memberships, support grants) are plain deletes.
+    """
     table = model._meta.db_table
     with connection.cursor() as cursor:
+        if issubclass(model, TenantModel):
+            cursor.execute("SELECT retention_purge_rows(%s, %s::regclass, %s)", [company_id, table, limit])
+            return int(cursor.fetchone()[0])
         cursor.execute(
             f'DELETE FROM "{table}" WHERE ctid = ANY(ARRAY('  # noqa: S608 (names come from model meta)
             f'SELECT ctid FROM "{table}" WHERE company_id = %s LIMIT %s))', [company_id, limit])
@@ -197,9 +204,10 @@ def _start(purge: ScheduledPurge, now: datetime) -> None:
     company_id = purge.company_id
     with tenant_context(company_id):
         purge.keys_destroyed = keys.destroy_company_keys(company_id)
-        _retain_aggregates(company_id)
+        counted = _retain_aggregates(company_id)
         purge.member_ids = sorted(Membership.objects.filter(company_id=company_id).values_list("user_id", flat=True))
-        purge.rows_total = sum(_count(m._meta.db_table, company_id) for m in purge_plan())
+        purge.rows_total = sum(counted[m._meta.db_table] if m._meta.db_table in counted
+                               else _count(m._meta.db_table, company_id) for m in purge_plan())
     purge.step, purge.table_index, purge.rows_deleted = Step.ROWS, 0, {}
     purge.save()
     record_event(event=AuditEvent.Event.PURGE_STARTED, company_id=company_id, actor_id=None, subject=purge,
@@ -288,9 +296,13 @@ STEPS = {Step.START: _start, Step.ROWS: _rows, Step.CLEANUP: _cleanup, Step.CERT
 
 # --- what survives, and the files -----------------------------------------------------------------
 
-def _retain_aggregates(company_id: int) -> None:
-    """Add the company's monthly counts to the anonymous totals (RET-5); no company id is kept."""
+def _retain_aggregates(company_id: int) -> dict[str, int]:
+    """Add the company's monthly counts to the anonymous totals (RET-5); no company id is kept.
+
+    Returns the rows counted per table on the way, so that the start need not count them twice.
+    """
     counts: list[tuple[str, date, int]] = []
+    counted: dict[str, int] = {}
     sources = [
         (RetainedAggregate.Metric.USERS, Membership.objects.filter(company_id=company_id), "created_at"),
         (RetainedAggregate.Metric.INVOICES, Invoice.objects.filter(company_id=company_id), "issue_date"),
@@ -298,16 +310,18 @@ def _retain_aggregates(company_id: int) -> None:
          "booked_on"),
     ]
     for metric, rows, date_field in sources:
+        counted[rows.model._meta.db_table] = 0
         for row in rows.annotate(month=TruncMonth(date_field)).values("month").annotate(n=Count("pk")):
             month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
             counts.append((metric.value, month, row["n"]))
-    if not counts:
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO retention_retainedaggregate (metric, month, count) VALUES (%s, %s, %s) "
-            "ON CONFLICT (metric, month) DO UPDATE SET count = retention_retainedaggregate.count + EXCLUDED.count",
-            counts)
+            counted[rows.model._meta.db_table] += row["n"]
+    if counts:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO retention_retainedaggregate (metric, month, count) VALUES (%s, %s, %s) "
+                "ON CONFLICT (metric, month) DO UPDATE SET count = retention_retainedaggregate.count + EXCLUDED.count",
+                counts)
+    return counted
 
 
 def _remove_mail_files(company_id: int, addresses: list[str]) -> int:

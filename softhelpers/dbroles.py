@@ -21,6 +21,9 @@ KEYSTORE_APP_FUNCTIONS = [
     "begin_rotation(bigint, bytea, text)", "destroy_retired_key(bigint, bigint)", "destroy_company_keys(bigint)",
 ]
 
+# The purge's batch delete (retention/purge_rows.sql); it refuses all but a closed company's rows.
+PURGE_APP_FUNCTIONS = ["retention_purge_rows(bigint, regclass, integer)"]
+
 
 def ensure_app_role(*, using: str = "owner", password: str = "") -> bool:
     """Create the app role if missing (as the owner). Return True when it was created."""
@@ -52,6 +55,8 @@ def grant_app_privileges(*, using: str = "owner") -> None:
         cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA keystore TO {}").format(user))
         for function in KEYSTORE_APP_FUNCTIONS:
             cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION keystore.{} TO {}").format(sql.SQL(function), user))
+        for function in PURGE_APP_FUNCTIONS:
+            cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION public.{} TO {}").format(sql.SQL(function), user))
         for table in sorted(APPEND_ONLY_TABLES):
             cursor.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), user))
 
