@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,8 @@ from accounts.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
+# The worker's task, by name: this module is what tasks call, it never imports them.
+DELIVER_TASK = "outbox.deliver"
 # One quick retry re-opens a pooled connection that a broker restart broke; a broker that is
 # really down fails in milliseconds. (retry=False took 6 s to fail here: kombu's own defaults.)
 _FAST_FAIL = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
@@ -40,10 +43,6 @@ def handler(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def registered_handlers() -> dict[str, Handler]:
-    return dict(_handlers)
-
-
 def enqueue(func: Handler, **payload: int | str | None) -> OutboxMessage:
     """Record that ``func(**payload)`` must run once this transaction commits."""
     name = getattr(func, "outbox_name", None)
@@ -56,10 +55,8 @@ def enqueue(func: Handler, **payload: int | str | None) -> OutboxMessage:
 
 def dispatch(message_id: int) -> bool:
     """Hand one message to a worker now; False (and the sweep's turn) when the broker is down."""
-    from accounts.tasks import deliver_outbox_message
-
     try:
-        deliver_outbox_message.apply_async(kwargs={"message_id": message_id}, retry=True, retry_policy=_FAST_FAIL)
+        current_app.send_task(DELIVER_TASK, kwargs={"message_id": message_id}, retry=True, retry_policy=_FAST_FAIL)
     except Exception as exc:  # kombu raises several types for an unreachable broker
         logger.warning("broker unavailable, outbox message %s left for the sweep (%s)", message_id,
                        type(exc).__name__)

@@ -47,6 +47,8 @@ class PlainContact(TenantModel):
     address = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects: models.Manager[PlainContact] = models.Manager()
+
     class Meta:
         app_label = "ledger"
         db_table = PLAIN_TABLE

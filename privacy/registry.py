@@ -216,10 +216,6 @@ def policy_for(model: type[models.Model]) -> ModelPolicy:
     return REGISTRY[model._meta.label]
 
 
-def personal_fields(model: type[models.Model]) -> dict[str, FieldPolicy]:
-    return {name: p for name, p in policy_for(model).fields.items() if p.personal}
-
-
 def personal_field_names() -> set[str]:
     """Names of every personal field of every model (the log scrubber looks for these keys)."""
     return {name for policy in REGISTRY.values() for name, field in policy.fields.items() if field.personal}

@@ -21,9 +21,3 @@ def active_support_grant(*, company: Company, now: datetime | None = None) -> Su
     now = now or timezone.now()
     return (SupportGrant.objects.filter(company=company, revoked_at__isnull=True, expires_at__gt=now)
             .order_by("-expires_at").first())
-
-
-def companies_with_support_access(*, now: datetime | None = None) -> QuerySet[SupportGrant]:
-    now = now or timezone.now()
-    return (SupportGrant.objects.filter(revoked_at__isnull=True, expires_at__gt=now)
-            .select_related("company").order_by("expires_at"))

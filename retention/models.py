@@ -8,8 +8,6 @@ read across companies by the purge runner and the officer, and survive the purge
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import models
 from django.utils import timezone
 
@@ -41,9 +39,6 @@ class ShutdownRequest(TenantModel):
 
     def __str__(self) -> str:
         return f"Shutdown request #{self.pk} ({self.status})"
-
-    def is_usable(self, now: datetime) -> bool:
-        return self.status == self.Status.PENDING and self.expires_at > now
 
 
 class ScheduledPurge(models.Model):

@@ -39,13 +39,13 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.emails import COMPANY_HEADER
+from accounts.mail import list_mail_files
 from accounts.models import AuditEvent, Company, Membership
 from accounts.tenancy import TenantModel, tenant_context
 from ledger.models import BankTransaction, Invoice
 from privacy import exports, keys, policy, registry
 from retention.emails import send_certificate
 from retention.models import DeletionCertificate, LegalHold, RetainedAggregate, ScheduledPurge
-from softhelpers.mail import list_mail_files
 
 logger = logging.getLogger(__name__)
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from accounts.models import Company
 from accounts.tenancy import tenant_context
-from retention.models import LegalHold, RetainedAggregate, ScheduledPurge, ShutdownRequest
+from retention.models import RetainedAggregate, ScheduledPurge, ShutdownRequest
 
 
 def pending_shutdown(*, company: Company) -> ShutdownRequest | None:
@@ -19,10 +18,6 @@ def pending_shutdown(*, company: Company) -> ShutdownRequest | None:
 
 def purge_of(*, company: Company) -> ScheduledPurge | None:
     return ScheduledPurge.objects.filter(company=company).first()
-
-
-def active_holds() -> QuerySet[LegalHold]:
-    return LegalHold.objects.active().order_by("review_on")
 
 
 def shown_count(row: RetainedAggregate) -> int | None:

@@ -270,7 +270,7 @@ RETENTION_AGGREGATE_MIN_COUNT = env.int("RETENTION_AGGREGATE_MIN_COUNT", default
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Soft Helpers <no-reply@softhelpers.example>")
 MAIL_DIR = VAR_DIR / "mail"
 if LOCAL:
-    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="softhelpers.mail.EmlFileBackend")
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="accounts.mail.EmlFileBackend")
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="anymail.backends.postmark.EmailBackend")
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], e.g. ANYMAIL_POSTMARK_SERVER_TOKEN.

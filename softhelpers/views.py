@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from accounts.mail import list_mail_files
 from softhelpers.celery import app as celery_app
-from softhelpers.mail import list_mail_files
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -24,7 +24,7 @@ def _log_in(page, base: str, email: str) -> None:
 
 
 def test_owner_shuts_down_the_company_from_the_emailed_link(live_server, browser, page, acme, bob, settings, tmp_path):
-    settings.EMAIL_BACKEND = "softhelpers.mail.EmlFileBackend"
+    settings.EMAIL_BACKEND = "accounts.mail.EmlFileBackend"
     settings.MAIL_DIR = tmp_path / "mail"
     settings.SITE_URL = live_server.url
     base = live_server.url

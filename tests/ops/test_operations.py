@@ -75,7 +75,7 @@ def test_seed_demo_refuses_a_wrong_password_for_an_existing_email(acme):
 
 
 def test_local_mail_is_written_as_eml_and_listed(client, acme, settings, tmp_path):
-    settings.EMAIL_BACKEND = "softhelpers.mail.EmlFileBackend"
+    settings.EMAIL_BACKEND = "accounts.mail.EmlFileBackend"
     settings.MAIL_DIR = tmp_path
     for message in OutboxMessage.objects.all():
         outbox.deliver(message.pk)

@@ -59,7 +59,7 @@ def _pg_dump() -> bytes:
 def test_day_29_removes_nothing_day_31_everything_of_that_company_and_nothing_else(acme, bob, globex, settings,
                                                                                    tmp_path):
     settings.RETENTION_PURGE_BATCH_ROWS = 2  # several batches per table
-    settings.EMAIL_BACKEND = "softhelpers.mail.EmlFileBackend"
+    settings.EMAIL_BACKEND = "accounts.mail.EmlFileBackend"
     settings.MAIL_DIR = tmp_path / "mail"
     export_file = exports.export_dir() / exports.new_file_name(acme.company.pk)
     export_file.write_bytes(b"an export that was never downloaded")

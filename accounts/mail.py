@@ -1,4 +1,8 @@
-"""Local-mode email: every message becomes one ``.eml`` file under ``var/mail/``."""
+"""Local-mode email: every message becomes one ``.eml`` file under ``var/mail/`` (``MAIL_DIR``).
+
+Read back by the dev mailbox (``/dev/mail/``) and by the purge, which deletes the files about a
+purged company or to its removed users.
+"""
 
 from __future__ import annotations
 
