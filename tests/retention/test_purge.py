@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pgserver
@@ -18,7 +18,7 @@ from django.db import connections
 from accounts import outbox
 from accounts.models import AuditEvent, Company, Membership, User
 from accounts.tenancy import tenant_context
-from ledger.models import Contact
+from ledger.models import Contact, Invoice
 from privacy import exports
 from retention import purge, services
 from retention.models import DeletionCertificate, RetainedAggregate, ScheduledPurge
@@ -142,14 +142,16 @@ def test_member_of_another_company_keeps_the_account(acme, globex):
 def test_retained_totals_have_no_company_and_small_ones_are_suppressed(acme, settings):
     from retention.selectors import retained_aggregates
 
+    with tenant_context(acme.company.pk):  # the invoice's own month, not today's: a leap day
+        Invoice.objects.filter(pk=acme.invoice.pk).update(issue_date=date(2028, 2, 29))
     scheduled = _close(acme)
     purge.run_due_purges(as_of=scheduled.due_at)
     columns = {f.column for f in RetainedAggregate._meta.concrete_fields}
     assert "company_id" not in columns
-    assert RetainedAggregate.objects.get(metric="invoices", month="2026-11-01").count == 1
-    assert ("Invoices", "2026-11", None) in retained_aggregates()  # 1 < RETENTION_AGGREGATE_MIN_COUNT
+    assert RetainedAggregate.objects.get(metric="invoices", month=date(2028, 2, 1)).count == 1
+    assert ("Invoices", "2028-02", None) in retained_aggregates()  # 1 < RETENTION_AGGREGATE_MIN_COUNT
     settings.RETENTION_AGGREGATE_MIN_COUNT = 1
-    assert ("Invoices", "2026-11", 1) in retained_aggregates()
+    assert ("Invoices", "2028-02", 1) in retained_aggregates()
 
 
 @pytest.mark.django_db
