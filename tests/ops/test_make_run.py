@@ -15,7 +15,7 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import policy as email_policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -166,6 +166,9 @@ def _shut_down_place_hold_and_purge(runner: Runner, browser, company_id: str, va
     assert "Yes, I am Lawful Owner please Shutdown Company" in confirm
     assert "Your company is closed." in _post_form(browser, base + link, confirm, base)
     assert _wait(lambda: any(s.startswith("Your company is closed") for s in _mail_bodies(mail_dir)), 30)
+    # Every date below comes from the purge date the server mailed, never from this process's clock.
+    closed_subject = next(s for s in _mail_bodies(mail_dir) if s.startswith("Your company is closed"))
+    due_on = date.fromisoformat(re.search(r"deleted on (\d{4}-\d{2}-\d{2})", closed_subject).group(1))
 
     _manage(var_dir, "createsuperuser", "--noinput", "--email", "officer@example.com")
     officer = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -174,12 +177,12 @@ def _shut_down_place_hold_and_purge(runner: Runner, browser, company_id: str, va
                username="officer@example.com", password="an-officer-password-42", next="/admin/")
     add_url = f"{base}/admin/retention/legalhold/add/"
     _post_form(officer, add_url, officer.open(add_url, timeout=10).read().decode(), base, company=company_id,
-               reason="Tax audit", reference="Order 1/2026", review_on="2027-01-31")
+               reason="Tax audit", reference="Order 1/2026", review_on=(due_on + timedelta(days=90)).isoformat())
     purges = officer.open(f"{base}/admin/retention/scheduledpurge/", timeout=10).read().decode()
     assert "icon-yes" in purges and "Order 1/2026" in officer.open(
         f"{base}/admin/retention/legalhold/", timeout=10).read().decode()
 
-    later = (datetime.now(UTC) + timedelta(days=31)).isoformat()
+    later = (datetime(due_on.year, due_on.month, due_on.day, tzinfo=UTC) + timedelta(days=1)).isoformat()
     assert "on legal hold" in _manage(var_dir, "purge_due", "--dry-run", "--as-of", later)
     assert "1 overdue purge(s) wait for a legal hold" in _manage(var_dir, "purge_due", "--as-of", later)
     holds_url = f"{base}/admin/retention/legalhold/"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -82,10 +83,15 @@ def test_a_forged_or_expired_link_is_refused(client, acme):
     assert _download(client, acme, export).status_code == 410
 
 
-def test_hourly_sweep_deletes_expired_files_and_marks_them(client, acme):
+def test_hourly_sweep_deletes_expired_files_and_marks_them(client, acme, settings):
     export = _request_and_build(client, acme)
-    assert exports.sweep_expired_files(now=timezone.now()) == 0
-    assert exports.sweep_expired_files(now=timezone.now() + timedelta(hours=25)) == 1
+    # The sweep ages a file by its mtime, which the kernel's clock wrote: pin it, then sweep at pinned times.
+    written = datetime(2028, 2, 29, 23, 30, tzinfo=UTC)
+    os.utime(exports.file_path(export), (written.timestamp(), written.timestamp()))
+    ttl = timedelta(hours=settings.PRIVACY_EXPORT_TTL_HOURS)
+    assert exports.sweep_expired_files(now=written + ttl - timedelta(minutes=1)) == 0
+    assert exports.file_path(export).exists()
+    assert exports.sweep_expired_files(now=written + ttl + timedelta(minutes=1)) == 1
     assert not exports.file_path(export).exists()
     with tenant_context(acme.company.pk):
         assert DataExport.objects.get(pk=export.pk).status == DataExport.Status.EXPIRED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from accounts.models import AuditEvent
@@ -14,11 +16,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.policy("PUR-4")]
 def test_staff_places_a_hold_sees_it_in_the_purge_list_and_releases_it(client, staff, acme):
     scheduled = services.close_company(company=acme.company, actor=acme.owner, reason=ScheduledPurge.Reason.OWNER)
     client.force_login(staff)
+    review_on = (scheduled.due_at + timedelta(days=90)).date()  # after the purge date, on any day the test runs
     response = client.post("/admin/retention/legalhold/add/", {
-        "company": acme.company.pk, "reason": "Tax audit", "reference": "Order 55/2026", "review_on": "2027-01-15"})
+        "company": acme.company.pk, "reason": "Tax audit", "reference": "Order 55/2026",
+        "review_on": review_on.isoformat()})
     assert response.status_code == 302, response.content.decode()[:2000]
     hold = LegalHold.objects.get()
-    assert hold.placed_by_id == staff.pk
+    assert hold.placed_by_id == staff.pk and hold.review_on == review_on
     assert AuditEvent.objects.filter(event=AuditEvent.Event.LEGAL_HOLD_PLACED, actor_id=staff.pk).exists()
 
     listing = client.get("/admin/retention/scheduledpurge/").content.decode()

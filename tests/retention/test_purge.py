@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pgserver
@@ -18,7 +18,7 @@ from django.db import connections
 from accounts import outbox
 from accounts.models import AuditEvent, Company, Membership, User
 from accounts.tenancy import tenant_context
-from ledger.models import Contact
+from ledger.models import Contact, Invoice
 from privacy import exports
 from retention import purge, services
 from retention.models import DeletionCertificate, RetainedAggregate, ScheduledPurge
@@ -108,6 +108,30 @@ def test_day_29_removes_nothing_day_31_everything_of_that_company_and_nothing_el
         assert value.encode() not in dump, value
 
 
+@pytest.mark.policy("RET-3")
+@pytest.mark.django_db
+@pytest.mark.parametrize("closed_at, due_on", [
+    (datetime(2027, 12, 31, 23, 59, 30, tzinfo=UTC), "2028-01-30"),  # across the year's end
+    (datetime(2028, 1, 31, 0, 0, tzinfo=UTC), "2028-03-01"),  # across a leap February
+    (datetime(2028, 2, 29, 12, 0, tzinfo=UTC), "2028-03-30"),  # from a leap day
+])
+def test_purge_is_due_thirty_days_after_closing_across_month_and_year_ends(acme, client, settings, closed_at,
+                                                                           due_on):
+    settings.RETENTION_GRACE_DAYS = 30
+    scheduled = services.close_company(company=acme.company, actor=acme.owner, reason=ScheduledPurge.Reason.OWNER,
+                                       now=closed_at)
+    assert scheduled.closed_at == closed_at and scheduled.due_at == closed_at + timedelta(days=30)
+    outbox.sweep()
+    closed_mail = [m for m in mail.outbox if m.subject.startswith("Your company is closed")]
+    assert len(closed_mail) == 1 and due_on in closed_mail[0].subject and due_on in closed_mail[0].body
+    assert f"{closed_at:%Y-%m-%d %H:%M} UTC" in closed_mail[0].body
+    client.force_login(acme.owner)
+    assert f"its data will be deleted on {due_on}" in client.get("/companies/").content.decode()
+
+    assert purge.run_due_purges(as_of=scheduled.due_at - timedelta(seconds=1)) == []
+    assert [o.result for o in purge.run_due_purges(as_of=scheduled.due_at)] == [purge.Result.DONE]
+
+
 @pytest.mark.django_db
 @pytest.mark.policy("CON-5")
 @pytest.mark.policy("RET-1")
@@ -142,14 +166,16 @@ def test_member_of_another_company_keeps_the_account(acme, globex):
 def test_retained_totals_have_no_company_and_small_ones_are_suppressed(acme, settings):
     from retention.selectors import retained_aggregates
 
+    with tenant_context(acme.company.pk):  # the invoice's own month, not today's: a leap day
+        Invoice.objects.filter(pk=acme.invoice.pk).update(issue_date=date(2028, 2, 29))
     scheduled = _close(acme)
     purge.run_due_purges(as_of=scheduled.due_at)
     columns = {f.column for f in RetainedAggregate._meta.concrete_fields}
     assert "company_id" not in columns
-    assert RetainedAggregate.objects.get(metric="invoices", month="2026-11-01").count == 1
-    assert ("Invoices", "2026-11", None) in retained_aggregates()  # 1 < RETENTION_AGGREGATE_MIN_COUNT
+    assert RetainedAggregate.objects.get(metric="invoices", month=date(2028, 2, 1)).count == 1
+    assert ("Invoices", "2028-02", None) in retained_aggregates()  # 1 < RETENTION_AGGREGATE_MIN_COUNT
     settings.RETENTION_AGGREGATE_MIN_COUNT = 1
-    assert ("Invoices", "2026-11", 1) in retained_aggregates()
+    assert ("Invoices", "2028-02", 1) in retained_aggregates()
 
 
 @pytest.mark.django_db

@@ -35,9 +35,10 @@ def _close(tenant: Tenant) -> ScheduledPurge:
     return services.close_company(company=tenant.company, actor=tenant.owner, reason=ScheduledPurge.Reason.OWNER)
 
 
-def _hold(tenant: Tenant, reference: str = "Court order 12/2026"):
-    return services.place_legal_hold(company=tenant.company, actor=None, reason="Tax audit of the fiscal year 2025",
-                                     reference=reference, review_on=date(2027, 3, 1))
+def _hold(scheduled: ScheduledPurge, reference: str = "Court order 12/2026"):
+    """A hold reviewed three months after the purge was due (whatever day the test runs on)."""
+    return services.place_legal_hold(company=scheduled.company, actor=None, reason="Tax audit of the fiscal year 2025",
+                                     reference=reference, review_on=(scheduled.due_at + timedelta(days=90)).date())
 
 
 def _contacts_left(tenant: Tenant) -> int:
@@ -58,7 +59,7 @@ def _more_transactions(tenant: Tenant, count: int) -> None:
 @pytest.mark.django_db
 def test_hold_placed_before_the_due_date_blocks_the_purge_until_released(acme):
     scheduled = _close(acme)
-    hold = _hold(acme)
+    hold = _hold(scheduled)
     late = scheduled.due_at + timedelta(days=10)
     assert purge.run_due_purges(as_of=late) == []
     assert purge.purge_company(purge_id=scheduled.pk, as_of=late) is purge.Result.HELD
@@ -70,6 +71,7 @@ def test_hold_placed_before_the_due_date_blocks_the_purge_until_released(acme):
     assert _contacts_left(acme) == 0
     holds = DeletionCertificate.objects.get(purge=scheduled).body["legal_holds"]
     assert holds[0]["reference"] == "Court order 12/2026" and holds[0]["released_at"]
+    assert holds[0]["review_on"] == hold.review_on.isoformat()
     events = set(AuditEvent.objects.filter(company_id=acme.company.pk).values_list("event", flat=True))
     assert {AuditEvent.Event.LEGAL_HOLD_PLACED, AuditEvent.Event.LEGAL_HOLD_RELEASED} <= events
 
@@ -86,7 +88,7 @@ def test_hold_placed_during_a_purge_stops_it_before_the_next_batch(acme, setting
     def place_hold_after_the_first_batch(progress: ScheduledPurge) -> None:
         seen.append(progress.rows_done)
         if progress.rows_done and len(seen) < 100 and not acme.company.legal_holds.exists():
-            _hold(acme, reference="Subpoena 7")
+            _hold(scheduled, reference="Subpoena 7")
 
     result = purge.purge_company(purge_id=scheduled.pk, as_of=scheduled.due_at,
                                  progress=place_hold_after_the_first_batch)
