@@ -1,42 +1,68 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+"""Users, companies, memberships, outbox and groups: read-only, ids and states only; API tokens not at all.
 
+No one becomes a member, sets a password or deletes a company from here (PUR-3, SAF-1): an
+email or a name would be personal information, and a membership would open a company's data
+around the support grant.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from knox.models import AuthToken
+
+from accounts.admin_base import ReadOnlyAdmin
 from accounts.models import Company, Membership, OutboxMessage, User
+
+admin.site.unregister(Group)
+admin.site.unregister(AuthToken)  # its key is the token's digest: a credential, not for staff eyes
+for _model in ("AccessAttempt", "AccessLog", "AccessFailureLog"):  # usernames (emails) and IP addresses
+    from django.apps import apps
+
+    admin.site.unregister(apps.get_model("axes", _model))
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ReadOnlyAdmin):
+    """Ids and flags; no email, name or password (and so no password form to set one)."""
+
     ordering = ["id"]
-    list_display = ["id", "email", "is_staff", "is_active", "date_joined"]
-    search_fields = ["email"]
-    fieldsets = [
-        (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
-    ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    list_display = ["id", "is_active", "is_staff", "is_superuser", "date_joined", "last_login"]
+    list_filter = ["is_staff", "is_active"]
+    fields = ("id", "is_active", "is_staff", "is_superuser", "groups", "date_joined", "last_login")
+    readonly_fields = fields
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ReadOnlyAdmin):
     """Ids, states and dates only: the name is tenant data, seen only under a support grant (PUR-3)."""
 
     list_display = ["id", "status", "created_at", "closed_at"]
     list_filter = ["status"]
-    fields = ("id", "status", "created_at", "closed_at")
+    fields = ("id", "status", "created_at", "closed_at", "purged_at")
     readonly_fields = fields
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["id", "company_id", "user_id", "role", "created_at"]
     list_filter = ["role"]
-    raw_id_fields = ["user", "company"]
+    fields = ("id", "company_id", "user_id", "role", "created_at")
+    readonly_fields = fields
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["id", "handler", "created_at", "delivered_at", "attempts", "last_error"]
     list_filter = ["handler"]
-    readonly_fields = ["handler", "payload", "created_at", "delivered_at", "attempts", "last_error"]
+    fields = ("id", "handler", "payload", "created_at", "delivered_at", "attempts", "last_error")
+    readonly_fields = fields
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdmin):
+    """Groups and their permissions are made by migrations (the Privacy officer group)."""
+
+    list_display = ["name"]
+    fields = ("name", "permissions")
+    readonly_fields = fields

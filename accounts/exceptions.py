@@ -4,3 +4,7 @@ class AccountsError(Exception):
 
 class EmailAlreadyRegistered(AccountsError):
     pass
+
+
+class OfficerRefused(AccountsError):
+    """A Privacy Officer account cannot be made as asked (the message says why)."""

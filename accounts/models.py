@@ -162,6 +162,8 @@ class AuditEvent(models.Model):
         USER_ANONYMISED = "user.anonymised", "User anonymised"
         LEGAL_HOLD_PLACED = "legal_hold.placed", "Legal hold placed"
         LEGAL_HOLD_RELEASED = "legal_hold.released", "Legal hold released"
+        OFFICER_CREATED = "officer.created", "Privacy officer account created"
+        ADMIN_CHANGED = "admin.changed", "Changed through the admin"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

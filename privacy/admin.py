@@ -1,27 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin_base import ReadOnlyAdmin
 from accounts.models import AuditEvent
 from privacy.models import SupportGrant
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The officer reads these; nobody edits them from the admin."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AuditEvent)

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from privacy.admin import ReadOnlyAdmin
+from accounts.admin_base import AuditedAdmin, ReadOnlyAdmin
 from retention import selectors, services
 from retention.models import (
     DeletionCertificate,
@@ -47,7 +47,7 @@ class ScheduledPurgeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(AuditedAdmin):
     """Place a hold (add), release it (action). A hold is never edited or deleted: it is a record."""
 
     list_display = ["id", "company_id", "reference", "review_on", "placed_at", "released_at"]
@@ -59,17 +59,18 @@ class LegalHoldAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: LegalHold | None = None) -> tuple[str, ...]:
         return self.fields if obj is not None else ("placed_at", "released_at")
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a hold is a record: released by the action, never edited
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def save_model(self, request: HttpRequest, obj: LegalHold, form: Any, change: bool) -> None:
-        if change:
-            return
         hold = services.place_legal_hold(company=obj.company, actor=request.user, reason=obj.reason,  # type: ignore[arg-type]
                                          reference=obj.reference, review_on=obj.review_on)
         obj.pk, obj.placed_at = hold.pk, hold.placed_at
 
-    @admin.action(description="Release the selected holds")
+    @admin.action(description="Release the selected holds", permissions=["add"])
     def release(self, request: HttpRequest, queryset: LegalHoldQuerySet) -> None:
         released = 0
         for hold in queryset.active():

@@ -206,8 +206,15 @@ def _private_export_dir(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture
 def staff(db: None) -> User:
-    """The privacy officer: a superuser of the admin."""
-    return User.objects.create_user(email="officer@softhelpers.example", password="x" * 12, is_staff=True,
+    """The Privacy Officer: staff in the least-privilege group, not a superuser (as manage.py create_officer makes)."""
+    from accounts.officers import create_officer
+
+    return create_officer(email="officer@softhelpers.example", password=PASSWORD, actor=None)
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return User.objects.create_user(email="root@softhelpers.example", password=PASSWORD, is_staff=True,
                                     is_superuser=True)
 
 

@@ -1,0 +1,68 @@
+"""What every admin class of ours is built on: audited changes, and read-only by default (SAF-1, PUR-3).
+
+The admin is the widest door into the system, so it opens no tenant's personal information:
+classes show ids, states, dates and counts; writes happen only where a class says so, through
+a service; and every change made through the admin (add, change, delete, any action) is an
+audit event naming who, what and which object id, never a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from accounts.audit import record_event
+from accounts.models import AuditEvent
+
+
+def _record_admin_change(request: HttpRequest, obj: Model, what: str) -> None:
+    record_event(event=AuditEvent.Event.ADMIN_CHANGED, company_id=getattr(obj, "company_id", None),
+                 actor_id=request.user.pk, subject=obj, data={"what": what})
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes an audit event for every add, change, delete and action done through this class."""
+
+    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+        _record_admin_change(request, obj, "add")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+        _record_admin_change(request, obj, "change")
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        for obj in queryset:
+            _record_admin_change(request, obj, "delete")
+        return super().log_deletions(request, queryset)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        return {name: (_audited(action[0], name), name, action[2])
+                for name, action in super().get_actions(request).items() if action is not None}
+
+
+def _audited(action: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        for obj in queryset:
+            _record_admin_change(request, obj, f"action:{name}")
+        return action(modeladmin, request, queryset)
+
+    run.__name__ = name
+    return run
+
+
+class ReadOnlyAdmin(AuditedAdmin):
+    """The officer reads these; nobody adds, edits or deletes them from the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,76 @@
+"""The Privacy Officer: a least-privilege staff group, never a superuser by necessity (PUR-3, SAF-1).
+
+The group and its permissions are made by a migration (``softhelpers`` 0002, which calls
+``sync_officer_group``); ``create_officer`` makes an account in it. The officer reads ids,
+states, dates and counts in the admin, places and releases legal holds, and reaches a
+tenant's personal information only through the support-granted, audited staff view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from accounts.audit import record_event
+from accounts.exceptions import OfficerRefused
+from accounts.models import AuditEvent, User
+
+GROUP_NAME = "Privacy officer"
+# app_label.codename: exactly the officer's work, nothing that discloses personal information.
+PERMISSIONS = [
+    "accounts.view_auditevent",
+    "accounts.view_company",  # ids, states and dates only; the name is tenant data
+    "accounts.view_membership",  # ids and roles
+    "privacy.view_supportgrant",
+    "retention.view_scheduledpurge",
+    "retention.view_legalhold",
+    "retention.add_legalhold",  # placed through retention.services; released by the admin action
+    "retention.view_deletioncertificate",
+    "retention.view_retainedaggregate",
+]
+
+
+def sync_officer_group(*, groups: Any, permissions: Any) -> None:
+    """Make the group hold exactly ``PERMISSIONS``.
+
+    The managers are passed in: a migration gives its historical models on its own connection.
+    """
+    group, _ = groups.get_or_create(name=GROUP_NAME)
+    wanted = []
+    for name in PERMISSIONS:
+        app_label, codename = name.split(".")
+        wanted.append(permissions.get(content_type__app_label=app_label, codename=codename))
+    group.permissions.set(wanted)
+
+
+@transaction.atomic
+def create_officer(*, email: str, password: str, actor: User | None) -> User:
+    """A new staff account in the officer group; raise OfficerRefused or ValidationError (password).
+
+    An address that already has an account is refused: an officer account is its own, never a
+    customer's account promoted to staff.
+    """
+    from django.contrib.auth.models import Group
+
+    email = User.objects.normalize_email(email).strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise OfficerRefused("Give the officer's email address.") from exc
+    if User.objects.filter(email__iexact=email).exists():
+        raise OfficerRefused("That email already has an account; an officer needs an account of their own.")
+    group = Group.objects.filter(name=GROUP_NAME).first()
+    if group is None:
+        raise OfficerRefused(f"The {GROUP_NAME!r} group is missing; run manage.py migrate first.")
+    officer = User(email=email, is_staff=True, is_superuser=False)
+    validate_password(password, user=officer)
+    officer.set_password(password)
+    officer.save()
+    officer.groups.add(group)
+    record_event(event=AuditEvent.Event.OFFICER_CREATED, company_id=None, actor_id=actor.pk if actor else None,
+                 subject=officer)
+    return officer
