@@ -1,4 +1,4 @@
-"""The rule report: every PRODUCT.md rule id with the passing tests that prove it.
+"""The rule report: every rule id of ``docs/rules.md`` with the passing tests that prove it, or none.
 
 Written to var/policy-report.txt after each run, with a one-line summary in the terminal.
 A rule counts as proven only by a test that ran and passed.
@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-PRODUCT = Path(__file__).resolve().parent.parent.parent / "shared" / "PRODUCT.md"
+RULES = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 _passed: set[str] = set()
 
 
 def rule_ids() -> list[str]:
-    if not PRODUCT.exists():
-        return []
-    return re.findall(r"^\| ([A-Z]+-\d+) \|", PRODUCT.read_text(), flags=re.MULTILINE)
+    """The ids of the rule table, in its order."""
+    return re.findall(r"^\| ([A-Z]+-\d+) \|", RULES.read_text(), flags=re.MULTILINE)
 
 
 def record(report: pytest.TestReport) -> None:
@@ -40,13 +39,16 @@ def write_policy_report(session: pytest.Session) -> str | None:
     proven = proven_rules(session)
     if not proven:
         return None
-    rules = rule_ids() or sorted(proven)
+    rules = rule_ids()
     lines = ["rule     passing tests", "-------  -------------"]
     for rule in rules:
         tests = sorted(proven.get(rule, []))
-        lines.append(f"{rule:<8} {len(tests):>3}  {'; '.join(tests[:3])}{' …' if len(tests) > 3 else ''}")
+        shown = "; ".join(tests[:3]) + (" …" if len(tests) > 3 else "") if tests else "not yet proven"
+        lines.append(f"{rule:<8} {len(tests):>3}  {shown}")
     out = Path(session.config.rootpath) / "var" / "policy-report.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     done = [rule for rule in rules if proven.get(rule)]
-    return f"policy rules proven by passing tests: {len(done)} of {len(rules)} ({', '.join(done)}); see {out}"
+    missing = [rule for rule in rules if not proven.get(rule)]
+    return (f"policy rules proven by passing tests: {len(done)} of {len(rules)}; not yet proven: "
+            f"{', '.join(missing) or 'none'}; see {out}")
