@@ -11,7 +11,9 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.validators import validate_email
 from django.db import connection, connections, models
 from django.utils import timezone
 from psycopg2.extras import execute_values
@@ -55,6 +57,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, email: str, password: str, company: str, size: int, **options: Any) -> None:
         if size < 0:
             raise CommandError("--size must be 0 or more")
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise CommandError("--email is not an email address.") from exc
+        if not company.strip() or len(company) > Company._meta.get_field("name").max_length:  # type: ignore[operator]
+            raise CommandError("--company needs a name of 1 to 200 characters.")
         owner, company_obj = self._owner_and_company(email=email, password=password, company_name=company)
         plan = _plan(size)
         with tqdm(total=size, unit="rows", disable=options["verbosity"] == 0, file=self.stderr) as bar:
@@ -67,8 +75,11 @@ class Command(BaseCommand):
     def _owner_and_company(self, *, email: str, password: str, company_name: str) -> tuple[User, Company]:
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
-            user = account_services.sign_up(email=email, password=password, full_name="Demo Owner",
-                                            company_name=company_name)
+            try:
+                user = account_services.sign_up(email=email, password=password, full_name="Demo Owner",
+                                                company_name=company_name)
+            except ValidationError as exc:
+                raise CommandError("Password refused: " + " ".join(exc.messages)) from exc
         elif not user.check_password(password):
             raise CommandError("That email already has an account with another password.")
         membership = (

@@ -40,8 +40,12 @@ class Command(BaseCommand):
             if not quiet:
                 self.stdout.write(f"Re-wrapped {count} data keys under master key {keys.current_master().id}.")
         if company:
-            if not Company.objects.filter(pk=company).exists():
+            found = Company.objects.filter(pk=company).first()
+            if found is None:
                 raise CommandError(f"No company with id {company}.")
+            if not found.is_active:
+                raise CommandError(f"Company {company} is {found.get_status_display().lower()}: its keys are "
+                                   "not rotated (the purge destroys them).")
             total = rotation.count_rows(company)
             with tqdm(total=total, unit="rows", disable=quiet, file=self.stderr, desc="re-seal") as bar:
                 result = rotation.rotate_company_key(company_id=company, actor_id=None, batch_size=batch_size,

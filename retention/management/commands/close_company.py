@@ -24,6 +24,9 @@ class Command(BaseCommand):
         reason = options["reason"].strip()
         if not reason:
             raise CommandError("--reason must say which verified request this is.")
+        limit = ScheduledPurge._meta.get_field("note").max_length
+        if len(reason) > limit:  # type: ignore[operator]
+            raise CommandError(f"--reason is at most {limit} characters: a reference, not the request itself.")
         company = Company.objects.filter(pk=options["company_id"]).first()
         if company is None:
             raise CommandError(f"There is no company {options['company_id']}.")
