@@ -15,6 +15,9 @@ BENCHMARKS = ["rls_overhead", "encryption", "seeding", "purge"]
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
     os.environ.setdefault("DEBUG", "false")  # as in production: no per-query log kept in memory
+    from softhelpers.localservers import bootstrap
+
+    bootstrap()
     import django
 
     django.setup()

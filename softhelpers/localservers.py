@@ -2,8 +2,13 @@
 
 Local mode is the absence of ``DATABASE_URL`` / ``REDIS_URL``: then the servers live under
 ``var/`` and are shared by ``make run``, ``make test`` and every ``manage.py`` command.
-``ensure_postgres`` and ``ensure_redis`` start a server only when none answers yet, so
-calling them from every process that imports the settings is cheap (a file read and a ping).
+
+The settings only *name* them (``postgres_url``, ``redis_url``: pure functions of the var
+directory) and read the local key files; importing the settings starts and writes nothing.
+The entry points (``manage.py``, ``softhelpers/wsgi.py``, the Celery worker and beat,
+``softhelpers/run.py``, ``bench``, the test session) call ``bootstrap()`` first, which makes the
+local key files and starts the servers that are not running yet. ``ensure_postgres`` and
+``ensure_redis`` start a server only when none answers, so calling them again is cheap.
 
 PostgreSQL comes from the ``pgserver`` wheel (superuser ``postgres`` over a Unix socket,
 trust authentication, no TCP listener); Redis is the ``redis-server`` binary that the
@@ -13,19 +18,22 @@ the network, so local mode has no passwords to manage.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 DATABASE_NAME = "softhelpers"
+BASE_DIR = Path(__file__).resolve().parent.parent
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux; keep a margin
 
 
@@ -40,8 +48,63 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def local_mode() -> bool:
+    return os.environ.get("SOFTHELPERS_ENV", "local") == "local"
+
+
+def default_var_dir() -> Path:
+    return Path(os.environ.get("SOFTHELPERS_VAR_DIR", str(BASE_DIR / "var")))
+
+
+def bootstrap() -> None:
+    """Before Django reads the settings: in local mode, the key files and the servers the environment lacks."""
+    if not local_mode():
+        return
+    var_dir = default_var_dir()
+    if not os.environ.get("SECRET_KEY"):
+        _make_secret(secret_key_path(var_dir), lambda: secrets.token_urlsafe(64))
+    if not os.environ.get("PRIVACY_MASTER_KEY"):
+        _make_secret(master_keys_path(var_dir),
+                     lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n")
+    if not os.environ.get("DATABASE_URL"):
+        ensure_postgres(var_dir)
+    if not os.environ.get("REDIS_URL"):
+        ensure_redis(var_dir)
+
+
+def secret_key_path(var_dir: Path) -> Path:
+    """One random Django secret key per checkout, never committed."""
+    return var_dir / "secret_key"
+
+
+def master_keys_path(var_dir: Path) -> Path:
+    """Local mode's master keys, current first (``manage.py rotate_keys --new-master`` adds one)."""
+    return var_dir / "keys" / "master.keys"
+
+
+def _make_secret(path: Path, make: Callable[[], str]) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    with _file_lock(path.parent / ".secrets.lock"):
+        if not path.exists():
+            path.write_text(make())
+            path.chmod(0o600)
+
+
 def pg_data_dir(var_dir: Path) -> Path:
     return var_dir / "pg"
+
+
+def postgres_url(var_dir: Path) -> str:
+    """The owner's URL of the embedded PostgreSQL under ``var_dir`` (what ``ensure_postgres`` returns)."""
+    return f"postgresql://postgres:@/{DATABASE_NAME}?host={pg_data_dir(var_dir).resolve()}"
+
+
+def redis_url(var_dir: Path) -> str:
+    """The broker URL of the embedded Redis under ``var_dir`` (what ``ensure_redis`` returns)."""
+    return f"redis+socket://{redis_socket_path(var_dir)}"
 
 
 def ensure_postgres(var_dir: Path) -> str:
@@ -125,7 +188,7 @@ def ensure_redis(var_dir: Path) -> str:
                       "--logfile", str(data_dir / "redis.log")]  # fmt: skip
             subprocess.run(_redis_args(socket_path, data_dir) + daemon, check=True)  # noqa: S603
             _wait_until(lambda: redis_ping(socket_path), what="redis-server")
-    return f"redis+socket://{socket_path}"
+    return redis_url(var_dir)
 
 
 def stop_redis(var_dir: Path) -> None:

@@ -1,7 +1,7 @@
 """``make run``: migrate, then web (gunicorn), Celery worker and Celery beat until Ctrl-C.
 
-In local mode the embedded PostgreSQL and Redis are started by the settings import; the
-ones this command started are stopped again on exit, so nothing is left running.
+In local mode the embedded PostgreSQL and Redis are started here (``localservers.bootstrap``);
+the ones this command started are stopped again on exit, so nothing is left running.
 """
 
 from __future__ import annotations
@@ -34,9 +34,12 @@ def main() -> int:
     var_dir = Path(os.environ.get("SOFTHELPERS_VAR_DIR", BASE_DIR / "var"))
     ours = _embedded_servers_to_stop(var_dir)
 
+    from softhelpers.localservers import bootstrap
+
+    bootstrap()
     import django
 
-    django.setup()  # in local mode this starts the embedded servers
+    django.setup()
     from django.conf import settings
     from django.core.management import call_command
 

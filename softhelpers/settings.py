@@ -7,13 +7,14 @@ live in ``softhelpers/checks.py`` as system checks, not here.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from softhelpers import localservers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -26,30 +27,16 @@ PRODUCTION = not LOCAL
 VAR_DIR = Path(env.str("SOFTHELPERS_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
-def _local_secret_key() -> str:
-    """One random key per checkout, kept under var/ and never committed."""
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
+def _read_local(path: Path) -> str:
+    """A local key file made by ``localservers.bootstrap()`` (the entry points run it); empty until then.
+
+    Django refuses an empty SECRET_KEY when it is used, and ``privacy.keys`` an empty master key.
+    """
+    return path.read_text() if path.exists() else ""
 
 
-def _local_master_keys() -> list[str]:
-    """Local mode: master keys in var/keys/master.keys (current first), made once, never committed."""
-    path = VAR_DIR / "keys" / "master.keys"
-    if not path.exists():
-        import base64
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.parent.chmod(0o700)
-        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n")
-        path.chmod(0o600)
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
-
-
-SECRET_KEY = env.str("SECRET_KEY") if PRODUCTION else env.str("SECRET_KEY", default="") or _local_secret_key()
+SECRET_KEY = (env.str("SECRET_KEY") if PRODUCTION else env.str("SECRET_KEY", default="")
+              or _read_local(localservers.secret_key_path(VAR_DIR)).strip())
 DEBUG = env.bool("DEBUG", default=LOCAL)
 PORT = env.int("PORT", default=8000)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS") if PRODUCTION else env.list(
@@ -129,9 +116,7 @@ if env.str("DATABASE_URL", default=""):
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL is required in production")
 else:
-    from softhelpers import localservers
-
-    _owner_url = localservers.ensure_postgres(VAR_DIR)
+    _owner_url = localservers.postgres_url(VAR_DIR)
     DATABASE_APP_PASSWORD = ""  # local Unix socket with trust authentication
 
 
@@ -165,9 +150,7 @@ if env.str("REDIS_URL", default=""):
 elif PRODUCTION:
     raise ImproperlyConfigured("REDIS_URL is required in production")
 else:
-    from softhelpers import localservers
-
-    REDIS_URL = localservers.ensure_redis(VAR_DIR)
+    REDIS_URL = localservers.redis_url(VAR_DIR)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
@@ -254,7 +237,8 @@ if PRODUCTION:
 if PRODUCTION or env.str("PRIVACY_MASTER_KEY", default=""):
     PRIVACY_MASTER_KEYS = [env.str("PRIVACY_MASTER_KEY"), *env.list("PRIVACY_PREVIOUS_MASTER_KEYS", default=[])]
 else:
-    PRIVACY_MASTER_KEYS = _local_master_keys()
+    PRIVACY_MASTER_KEYS = [line.strip() for line in _read_local(localservers.master_keys_path(VAR_DIR)).splitlines()
+                           if line.strip()]
 PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
 PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)

@@ -1,18 +1,19 @@
 """Test settings: the real servers of local mode, a private Redis, and a fast password hasher.
 
 The private Redis (under var/test/) lets the outbox test stop and restart the broker without
-disturbing a ``make run`` that uses the same checkout.
+disturbing a ``make run`` that uses the same checkout. Like the main settings, this only names
+the servers; the test session starts them (``tests/conftest.py``, ``pytest_configure``).
 """
 
 import os
 from pathlib import Path
 
-if not os.environ.get("REDIS_URL") and os.environ.get("SOFTHELPERS_ENV", "local") == "local":
-    from softhelpers import localservers
+from softhelpers import localservers
 
-    _var = Path(os.environ.get("SOFTHELPERS_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
-    os.environ["REDIS_URL"] = localservers.ensure_redis(_var / "test")
-    TEST_REDIS_VAR_DIR: Path | None = _var / "test"
+if not os.environ.get("REDIS_URL") and localservers.local_mode():
+    _test_var = localservers.default_var_dir() / "test"
+    os.environ["REDIS_URL"] = localservers.redis_url(_test_var)
+    TEST_REDIS_VAR_DIR: Path | None = _test_var
 else:
     TEST_REDIS_VAR_DIR = None
 

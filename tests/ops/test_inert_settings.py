@@ -1,0 +1,40 @@
+"""Importing the settings starts no server and writes no file; the entry points do (issue 10)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from django.conf import settings
+
+from softhelpers import localservers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("module", ["softhelpers.settings", "softhelpers.settings_test"])
+def test_importing_the_settings_and_setting_up_django_changes_nothing(tmp_path, module):
+    var_dir = tmp_path / "var"
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PRIVACY_MASTER_KEY"}}
+    env.update(SOFTHELPERS_ENV="local", SOFTHELPERS_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE=module)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+                               "print(settings.DATABASES['owner']['HOST'], settings.CELERY_BROKER_URL)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert str(var_dir / "pg") in result.stdout  # it names the servers it would use…
+    assert not var_dir.exists()  # …and makes nothing: no key file, no data directory, no socket
+    running = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(
+        p.info["cmdline"] or [])]
+    assert running == []
+
+
+def test_the_named_servers_are_the_ones_bootstrap_starts():
+    var_dir = localservers.default_var_dir()
+    assert localservers.ensure_postgres(var_dir) == localservers.postgres_url(var_dir)
+    assert localservers.redis_url(settings.TEST_REDIS_VAR_DIR) == settings.CELERY_BROKER_URL
