@@ -1,13 +1,13 @@
 """One database key per reference, checked when the statement ends, and indexes that serve it.
 
-Each child table had two foreign keys to its parent, Django's ``(parent_id)`` and our
-``(company_id, parent_id)``, both ``DEFERRABLE INITIALLY DEFERRED``, plus single-column
-indexes on ``company_id`` and ``parent_id``. On a database that had held other companies the
-planner chose the ``company_id`` index for the composite key's check (it looked as good on
-stale statistics), so each deferred check walked the company's rows at COMMIT: a 1,000,000-row
-seed took 23 minutes. Now: the composite key alone, not deferrable; an index
-``(company_id, parent_id)`` for the checks run when a parent row goes; no single-column
-``company_id`` index left to mislead the planner (every index and key leads with it).
+Each child row carried two foreign keys to its parent, Django's ``(parent_id)`` and our
+``(company_id, parent_id)``, both ``DEFERRABLE INITIALLY DEFERRED``, beside single-column
+indexes on ``company_id`` and ``parent_id``: every inserted child queued two key checks for
+COMMIT (where a 1,000,000-row seed was seen stalling in ``AfterTriggerFireDeferred →
+RI_FKey_check``), and the checks of the composite key had a ``company_id``-only index to
+choose, which walks all of a company's rows. Now: the composite key alone, not deferrable;
+an index ``(company_id, parent_id)`` for the checks run when a parent row goes; no index on
+``company_id`` alone (every index and key leads with it).
 """
 
 import django.db.models.deletion
