@@ -76,15 +76,6 @@ def _flush_as_owner() -> Iterator[None]:
     flush.Command.handle = original
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """The test session is an entry point: it starts the local servers the settings only name."""
-    from softhelpers import localservers
-
-    localservers.bootstrap()
-    if settings.TEST_REDIS_VAR_DIR is not None:
-        localservers.ensure_redis(settings.TEST_REDIS_VAR_DIR)
-
-
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     from tests.policy_report import record
 
