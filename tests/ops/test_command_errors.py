@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from accounts.models import Company, User
 from retention import services as retention_services
@@ -66,12 +68,15 @@ def test_rotate_keys_refuses_nothing_to_do_unknown_closed_and_bad_batch(acme):
     _refused("rotate_keys", match="is closed", company=acme.company.pk)
 
 
+@pytest.mark.django_db
 def test_a_refused_password_from_the_shell_is_one_line_and_exit_code_1():
-    """The real command line: no traceback (it used to print a ValidationError's)."""
+    """The real command line, on the test database: no traceback (it used to print a ValidationError's)."""
+    owner = connection.settings_dict
+    database_url = f"postgresql://{settings.DATABASES['owner']['USER']}:@/{owner['NAME']}?host={owner['HOST']}"
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "seed_demo", "--email", "cli-owner@example.com", "--password", "short",
          "--company", "Demo"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "softhelpers.settings"})
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "softhelpers.settings", "DATABASE_URL": database_url})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == ["CommandError: Password refused: This password is too short. "
