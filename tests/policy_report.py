@@ -31,7 +31,8 @@ def proven_rules(session: pytest.Session) -> dict[str, list[str]]:
     for item in getattr(session, "items", []):
         if item.nodeid in _passed:
             for marker in item.iter_markers("policy"):
-                proven[str(marker.args[0])].append(item.nodeid)
+                for rule in marker.args:  # policy("SHR-1", "CON-2") proves both
+                    proven[str(rule)].append(item.nodeid)
     return proven
 
 

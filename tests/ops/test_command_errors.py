@@ -55,8 +55,9 @@ def test_close_company_refuses_unknown_closed_and_unreasoned(acme):
 
 
 @pytest.mark.django_db
-def test_purge_due_refuses_a_date_that_is_not_iso():
-    _refused("purge_due", match="is not an ISO date-time", as_of="next tuesday")
+@pytest.mark.parametrize("as_of", ["next tuesday", "2026-02-30T10:00:00", "2027-13-01"])
+def test_purge_due_refuses_a_date_that_is_not_iso_or_not_possible(as_of):
+    _refused("purge_due", match="is not an ISO date-time", as_of=as_of)
 
 
 @pytest.mark.django_db

@@ -15,8 +15,8 @@ def _policy_ids_in_tests() -> set[str]:
     for path in TESTS.rglob("test_*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "policy"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
-                ids.add(node.args[0].value)
+                    and node.args):
+                ids |= {arg.value for arg in node.args if isinstance(arg, ast.Constant)}
     return ids
 
 

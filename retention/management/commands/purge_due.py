@@ -17,7 +17,10 @@ from retention.models import ScheduledPurge
 def _as_of(value: str | None) -> datetime:
     if not value:
         return timezone.now()
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, such as 30 February
+        parsed = None
     if parsed is None:
         raise CommandError(f"--as-of {value!r} is not an ISO date-time, e.g. 2026-12-31T12:00:00+00:00")
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
