@@ -82,3 +82,9 @@ def test_a_refused_password_from_the_shell_is_one_line_and_exit_code_1():
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == ["CommandError: Password refused: This password is too short. "
                                                   "It must contain at least 10 characters."]
+
+
+@pytest.mark.django_db
+def test_rotate_keys_refuses_a_master_key_that_is_not_a_key(settings):
+    settings.PRIVACY_MASTER_KEYS = ["not-base64"]
+    _refused("rotate_keys", match="master keys are not usable", master=True)

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -31,6 +32,10 @@ class Command(BaseCommand):
             raise CommandError("Give --master, --new-master or --company ID.")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        try:
+            keys.current_master()
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"The master keys are not usable: {exc}.") from exc
         quiet = options["verbosity"] == 0
         if new_master:
             self._add_local_master_key()
