@@ -18,7 +18,8 @@ Three ways in, all here:
   restores correctly whoever set the outer company; after an error the savepoint's rollback
   restores it.
 * ``tenant_service``: a service that touches tenant rows enters its ``company`` itself, so it
-  is correct from a request, a task, the admin or a shell alike.
+  is correct from a request, a task, the admin or a shell alike; over another current company
+  it refuses.
 
 Reads still filter by company in the selectors: the database policy is the second wall, not
 the only one.
@@ -56,7 +57,7 @@ R = TypeVar("R")
 
 
 class TenancyError(RuntimeError):
-    """The company was to be set where it cannot hold (outside a transaction)."""
+    """The company was to be set where it cannot hold (outside a transaction), or over another one."""
 
 
 def _require_transaction(using: str) -> None:
@@ -99,12 +100,13 @@ def _set_company(value: str, using: str) -> None:
 
 
 @contextmanager
-def tenant_context(company_id: int, *, using: str = "default") -> Iterator[None]:
+def tenant_context(company_id: int, *, using: str = "default", same_as_current: bool = False) -> Iterator[None]:
     """Run the block in a transaction (or savepoint) where only ``company_id``'s tenant rows are visible.
 
     On a normal exit the company that was current before is current again. After an error the
     rollback of this (sub)transaction restores it by itself, and SQL in an aborted transaction
-    would mask the error.
+    would mask the error. With ``same_as_current``, another company already current is refused
+    (TenancyError): a request for one company never writes another's rows through a service.
     """
     outermost = not connections[using].in_atomic_block
     with transaction.atomic(using=using):
@@ -113,17 +115,23 @@ def tenant_context(company_id: int, *, using: str = "default") -> Iterator[None]
             yield
             return
         previous = _swap_company(int(company_id), using)
+        if same_as_current and previous not in ("", str(int(company_id))):
+            raise TenancyError(f"company {company_id} asked for while company {previous} is current")
         yield
         _set_company(previous, using)
 
 
 def tenant_service(func: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a service that touches tenant rows: atomic, inside its ``company`` keyword's context."""
+    """Decorate a service that touches tenant rows: atomic, inside its ``company`` keyword's context.
+
+    It enters the company when none is current (a task, a command, the admin) and refuses a
+    company other than the current one (a request for Acme passing Globex is a bug, not a wish).
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         company: Any = kwargs["company"]
-        with tenant_context(company.pk):
+        with tenant_context(company.pk, same_as_current=True):
             return func(*args, **kwargs)
 
     return wrapper

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
 
@@ -12,10 +12,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@signals.worker_init.connect
-@signals.beat_init.connect
+@app.on_configure.connect
 def _start_local_servers(**kwargs: Any) -> None:
-    """A worker or beat started on its own (not by make run) brings up the local servers it needs."""
+    """Before Celery first reads the settings (a worker or beat started on its own): the local servers and keys."""
     from softhelpers.localservers import bootstrap
 
     bootstrap()

@@ -53,7 +53,8 @@ def local_mode() -> bool:
 
 
 def default_var_dir() -> Path:
-    return Path(os.environ.get("SOFTHELPERS_VAR_DIR", str(BASE_DIR / "var")))
+    """``SOFTHELPERS_VAR_DIR``, or ``var/`` of the checkout when unset or empty (as .env.example leaves it)."""
+    return Path(os.environ.get("SOFTHELPERS_VAR_DIR") or BASE_DIR / "var")
 
 
 def bootstrap() -> None:

@@ -31,7 +31,9 @@ def _embedded_servers_to_stop(var_dir: Path) -> list[str]:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
-    var_dir = Path(os.environ.get("SOFTHELPERS_VAR_DIR", BASE_DIR / "var"))
+    from softhelpers import localservers
+
+    var_dir = localservers.default_var_dir()
     ours = _embedded_servers_to_stop(var_dir)
 
     from softhelpers.localservers import bootstrap

@@ -24,7 +24,7 @@ if SOFTHELPERS_ENV not in {"local", "production"}:
     raise ImproperlyConfigured("SOFTHELPERS_ENV must be 'local' or 'production'")
 LOCAL = SOFTHELPERS_ENV == "local"
 PRODUCTION = not LOCAL
-VAR_DIR = Path(env.str("SOFTHELPERS_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = localservers.default_var_dir()
 
 
 def _read_local(path: Path) -> str:

@@ -78,11 +78,20 @@ def test_a_service_enters_its_company_itself_from_any_caller(acme, globex):
     """A task, the admin or a shell calls services with no company set; they work, and leave none set."""
     contact = ledger_services.create_record(company=acme.company, model=Contact, actor=None, fields={"name": "New"})
     assert contact.company_id == acme.company.pk
-    with tenant_context(globex.company.pk):
-        ledger_services.create_record(company=acme.company, model=Contact, actor=None, fields={"name": "Other"})
-        assert _visible_contact_companies() == [globex.company.pk]
     with tenant_context(acme.company.pk):
+        ledger_services.create_record(company=acme.company, model=Contact, actor=None, fields={"name": "Other"})
         assert Contact.objects.filter(name__in=["New", "Other"]).count() == 2
     with transaction.atomic():
         assert current_company_id() is None
 
+
+
+def test_a_service_refuses_a_company_other_than_the_requests(acme, globex):
+    """RLS stays the second wall: inside Acme's request, a service asked for Globex writes nothing."""
+    with transaction.atomic():
+        resolve_membership(user=acme.owner, company_id=acme.company.pk)
+        with pytest.raises(TenancyError, match="is current"):
+            ledger_services.create_record(company=globex.company, model=Contact, actor=None, fields={"name": "X"})
+        assert _visible_contact_companies() == [acme.company.pk]
+    with tenant_context(globex.company.pk):
+        assert not Contact.objects.filter(name="X").exists()

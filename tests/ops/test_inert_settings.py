@@ -38,3 +38,22 @@ def test_the_named_servers_are_the_ones_bootstrap_starts():
     var_dir = localservers.default_var_dir()
     assert localservers.ensure_postgres(var_dir) == localservers.postgres_url(var_dir)
     assert localservers.redis_url(settings.TEST_REDIS_VAR_DIR) == settings.CELERY_BROKER_URL
+
+
+def test_a_worker_started_on_its_own_brings_up_its_servers_and_keys_before_reading_the_settings(tmp_path):
+    var_dir = tmp_path / "var"
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PRIVACY_MASTER_KEY"}}
+    env.update(SOFTHELPERS_ENV="local", SOFTHELPERS_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="softhelpers.settings")
+    try:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", "from softhelpers.celery import app; app.loader.init_worker(); "
+                                   "from django.conf import settings; "
+                                   "print(len(settings.PRIVACY_MASTER_KEYS), bool(settings.SECRET_KEY))"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["1", "True"]
+        assert localservers.redis_ping(localservers.redis_socket_path(var_dir))
+    finally:
+        localservers.stop_postgres(var_dir)
+        localservers.stop_redis(var_dir)

@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, master: bool, new_master: bool, company: int | None, batch_size: int,
                **options: Any) -> None:
-        if not (master or new_master or company):
+        if not (master or new_master or company is not None):
             raise CommandError("Give --master, --new-master or --company ID.")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 count = rotation.rewrap_master(actor_id=None, progress=bar.update)
             if not quiet:
                 self.stdout.write(f"Re-wrapped {count} data keys under master key {keys.current_master().id}.")
-        if company:
+        if company is not None:
             found = Company.objects.filter(pk=company).first()
             if found is None:
                 raise CommandError(f"No company with id {company}.")
