@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
 from accounts.audit import record_event
@@ -25,7 +26,16 @@ def _record_admin_change(request: HttpRequest, obj: Model, what: str) -> None:
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """Writes an audit event for every add, change, delete and action done through this class."""
+    """Writes an audit event for every add, change, delete and action done through this class.
+
+    Filters in the URL are limited to the declared ``list_filter`` fields: Django otherwise
+    accepts ``?name__startswith=A`` on any field and the result count tells what the page hides.
+    """
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        declared = {entry if isinstance(entry, str) else str(entry[0])  # type: ignore[index]
+                    for entry in self.list_filter}
+        return lookup.split(LOOKUP_SEP)[0] in declared and super().lookup_allowed(lookup, value, request)
 
     def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
         _record_admin_change(request, obj, "add")

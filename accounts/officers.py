@@ -1,7 +1,8 @@
 """The Privacy Officer: a least-privilege staff group, never a superuser by necessity (PUR-3, SAF-1).
 
-The group and its permissions are made by a migration (``softhelpers`` 0002, which calls
-``sync_officer_group``); ``create_officer`` makes an account in it. The officer reads ids,
+The group is made by a migration (``softhelpers`` 0002, with the permissions of its day) and
+kept at exactly ``PERMISSIONS`` after every migrate (and test flush) by ``sync_officer_group``;
+``create_officer`` makes an account in it. The officer reads ids,
 states, dates and counts in the admin, places and releases legal holds, and reaches a
 tenant's personal information only through the support-granted, audited staff view.
 """
@@ -26,6 +27,7 @@ PERMISSIONS = [
     "accounts.view_company",  # ids, states and dates only; the name is tenant data
     "accounts.view_membership",  # ids and roles
     "privacy.view_supportgrant",
+    "privacy.view_company_data",  # the audited staff view, under the company's own support grant
     "retention.view_scheduledpurge",
     "retention.view_legalhold",
     "retention.add_legalhold",  # placed through retention.services; released by the admin action
@@ -34,14 +36,14 @@ PERMISSIONS = [
 ]
 
 
-def sync_officer_group(*, groups: Any, permissions: Any) -> None:
-    """Make the group hold exactly ``PERMISSIONS``.
+def sync_officer_group(*, groups: Any, permissions: Any, names: list[str] = PERMISSIONS) -> None:
+    """Make the group hold exactly ``names`` (default ``PERMISSIONS``).
 
     The managers are passed in: a migration gives its historical models on its own connection.
     """
     group, _ = groups.get_or_create(name=GROUP_NAME)
     wanted = []
-    for name in PERMISSIONS:
+    for name in names:
         app_label, codename = name.split(".")
         wanted.append(permissions.get(content_type__app_label=app_label, codename=codename))
     group.permissions.set(wanted)

@@ -23,6 +23,7 @@ class SupportGrant(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["company", "expires_at"], name="support_grant_company")]
+        permissions = [("view_company_data", "Open a company's data under its support grant (audited)")]
 
     def __str__(self) -> str:
         return f"Support grant #{self.pk}"

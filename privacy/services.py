@@ -109,8 +109,11 @@ def revoke_support_access(*, company: Company, actor: User | None, now: datetime
 def view_company_data_as_staff(*, company: Company, staff: User, limit: int) -> tuple[SupportGrant, list[StaffTable]]:
     """The first ``limit`` records of each kind, for staff, under the company's active grant (PUR-3).
 
-    Raise SupportAccessRefused without a grant; every view that returns data is audited.
+    Raise SupportAccessRefused without a grant, or for staff without the officer's permission;
+    every view that returns data is audited.
     """
+    if not staff.has_perm("privacy.view_company_data"):
+        raise SupportAccessRefused("Only the Privacy officer may open a company's data.")
     grant = active_support_grant(company=company)
     if grant is None:
         raise SupportAccessRefused("This company has not granted support access.")

@@ -26,6 +26,20 @@ def _grant_after_migrate(sender: AppConfig, using: str, **kwargs: Any) -> None:
 
     ensure_app_role(using=using, password=settings.DATABASE_APP_PASSWORD)
     grant_app_privileges(using=using)
+    _sync_officer_group(using)
+
+
+def _sync_officer_group(using: str) -> None:
+    """The Privacy officer group holds exactly today's permissions, after every migrate and flush."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.officers import sync_officer_group
+
+    for app_config in apps.get_app_configs():  # apps after this one have not had their turn yet
+        create_permissions(app_config, verbosity=0, using=using)
+    sync_officer_group(groups=Group.objects.db_manager(using), permissions=Permission.objects.db_manager(using))
 
 
 _checked_aliases: set[str] = set()

@@ -5,6 +5,13 @@ from django.db import migrations
 
 from accounts.officers import sync_officer_group
 
+# The group's permissions when it was made; later ones come from the sync after each migrate.
+PERMISSIONS_AT_CREATION = [
+    "accounts.view_auditevent", "accounts.view_company", "accounts.view_membership", "privacy.view_supportgrant",
+    "retention.view_scheduledpurge", "retention.view_legalhold", "retention.add_legalhold",
+    "retention.view_deletioncertificate", "retention.view_retainedaggregate",
+]
+
 
 def make_group(apps, schema_editor):
     # Permissions are normally made after migrate; the group needs them now (fresh databases).
@@ -14,7 +21,8 @@ def make_group(apps, schema_editor):
         create_permissions(app_config, apps=apps, verbosity=0, using=alias)
         app_config.models_module = None
     sync_officer_group(groups=apps.get_model("auth", "Group").objects.db_manager(alias),
-                       permissions=apps.get_model("auth", "Permission").objects.db_manager(alias))
+                       permissions=apps.get_model("auth", "Permission").objects.db_manager(alias),
+                       names=PERMISSIONS_AT_CREATION)
 
 
 def remove_group(apps, schema_editor):

@@ -76,3 +76,13 @@ def test_admin_pages_show_no_tenant_personal_data(client, acme, bob, staff):
         response = client.get(url)
         assert response.status_code == 200, url
         assert b"ACMESECRET" not in response.content and b"Acme" not in response.content, url
+
+
+def test_staff_outside_the_officer_group_cannot_open_the_view_even_under_a_grant(client, acme):
+    from accounts.models import User
+
+    clerk = User.objects.create_user(email="clerk@softhelpers.example", password="x" * 12, is_staff=True)
+    _grant(client, acme.owner, acme.company.pk)
+    response = _staff_view(client, clerk, acme.company.pk)
+    assert response.status_code == 403 and b"ACMESECRET" not in response.content
+    assert not AuditEvent.objects.filter(event=AuditEvent.Event.STAFF_VIEWED_PI).exists()

@@ -169,3 +169,28 @@ def test_changes_through_the_admin_are_audited_without_values(client, staff, acm
 def test_the_admin_reads_no_tenant_table():
     """Nothing registered in the admin is tenant data: those rows are read only through the staff view."""
     assert [m for m in admin.site._registry if issubclass(m, TenantModel)] == []
+
+
+@pytest.mark.parametrize("who", ["staff", "superuser"])
+def test_only_the_declared_filters_work_so_counts_reveal_nothing(client, acme, who, request):
+    """``?name__startswith=A`` on a hidden field would answer by its result count."""
+    client.force_login(request.getfixturevalue(who))
+    for url in ("/admin/accounts/company/?name__startswith=A", "/admin/accounts/user/?email__startswith=alice",
+                "/admin/retention/scheduledpurge/?contact_email__contains=acme"):
+        assert client.get(url).status_code in (400, 403), url
+    if who == "superuser":
+        assert client.get("/admin/accounts/company/?status__exact=active").status_code == 200
+
+
+def test_nothing_in_the_admin_is_writable_but_placing_a_legal_hold(rf, staff, superuser):
+    writable = set()
+    for user in (staff, superuser):
+        request = rf.get("/admin/")
+        request.user = user
+        for model, model_admin in admin.site._registry.items():
+            for can, what in ((model_admin.has_add_permission(request), "add"),
+                              (model_admin.has_change_permission(request), "change"),
+                              (model_admin.has_delete_permission(request), "delete")):
+                if can:
+                    writable.add((model._meta.label, what))
+    assert writable == {("retention.LegalHold", "add")}
