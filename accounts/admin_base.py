@@ -57,9 +57,10 @@ class AuditedAdmin(admin.ModelAdmin):
 
 def _audited(action: Callable[..., Any], name: str) -> Callable[..., Any]:
     def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        response = action(modeladmin, request, queryset)  # an action that fails records nothing
         for obj in queryset:
             _record_admin_change(request, obj, f"action:{name}")
-        return action(modeladmin, request, queryset)
+        return response
 
     run.__name__ = name
     return run
