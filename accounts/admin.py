@@ -16,10 +16,6 @@ from accounts.models import Company, Membership, OutboxMessage, User
 
 admin.site.unregister(Group)
 admin.site.unregister(AuthToken)  # its key is the token's digest: a credential, not for staff eyes
-for _model in ("AccessAttempt", "AccessLog", "AccessFailureLog"):  # usernames (emails) and IP addresses
-    from django.apps import apps
-
-    admin.site.unregister(apps.get_model("axes", _model))
 
 
 @admin.register(User)

@@ -78,6 +78,8 @@ def entering_company(queryset: Q, company_id: int) -> Q:
 
     For the request's membership lookup: no matching row, no company. Evaluate it inside the
     request's transaction (ATOMIC_REQUESTS) and nested ``tenant_context`` blocks restore it.
+    Fetch rows (``.first()``, iteration): ``.exists()``, ``.count()`` or ``.values()`` drop the
+    annotation, and with it the company.
     """
     _require_transaction(queryset.db)
     entered = RawSQL("set_config(%s, %s, true)", [SETTING, str(int(company_id))])

@@ -84,14 +84,18 @@ def master_keys_path(var_dir: Path) -> Path:
 
 
 def _make_secret(path: Path, make: Callable[[], str]) -> None:
+    """Write a key file once, readable by its owner only from the start, and whole or not at all."""
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with _file_lock(path.parent / ".secrets.lock"):
-        if not path.exists():
-            path.write_text(make())
-            path.chmod(0o600)
+        if path.exists():
+            return
+        partial = path.with_suffix(".partial")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(make())
+        os.replace(partial, path)
 
 
 def pg_data_dir(var_dir: Path) -> Path:

@@ -201,6 +201,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "accounts.auth.login_identifier"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLE_ADMIN = False  # its records are login names (emails) and IP addresses: not for the admin
 
 # --- Security headers (SAF-2) ---------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
