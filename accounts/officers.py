@@ -2,15 +2,16 @@
 
 The group is made by a migration (``softhelpers`` 0002, with the permissions of its day) and
 kept at exactly ``PERMISSIONS`` after every migrate (and test flush) by ``sync_officer_group``;
-``create_officer`` makes an account in it. The officer reads ids,
-states, dates and counts in the admin, places and releases legal holds, and reaches a
-tenant's personal information only through the support-granted, audited staff view.
+``create_officer`` makes an account in it. The officer reads ids, states, dates and counts in
+the admin, places and releases legal holds, and reaches a tenant's personal information only
+through the support-granted, audited staff view.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -56,8 +57,6 @@ def create_officer(*, email: str, password: str, actor: User | None) -> User:
     An address that already has an account is refused: an officer account is its own, never a
     customer's account promoted to staff.
     """
-    from django.contrib.auth.models import Group
-
     email = User.objects.normalize_email(email).strip().lower()
     try:
         validate_email(email)

@@ -24,25 +24,14 @@ import os
 import resource
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection, connections, transaction
-from django.utils import timezone
 
-from accounts.models import Company, Membership
 from accounts.tenancy import tenant_context
-from retention import purge, services
+from bench import seeding
+from retention import purge
 from retention.models import ScheduledPurge
-
-PASSWORD = "bench-password-not-secret"
-
-
-def _seed(label: str, rows: int) -> Company:
-    email = f"bench-purge-{label}-{time.time_ns()}@example.com"
-    call_command("seed_demo", email=email, password=PASSWORD, company=f"Bench purge {label}", size=rows, verbosity=0)
-    return Membership.objects.select_related("company").get(user__email=email).company
 
 
 def _floor(company_id: int) -> None:
@@ -104,14 +93,10 @@ def run() -> None:
     print(f"\n== Purge of one company: {rows:,} ledger rows, batches of {settings.RETENTION_PURGE_BATCH_ROWS:,} ==")
     companies = {}
     for label in ("floor", "purge", "plain", "cascade"):
-        started = time.perf_counter()
-        companies[label] = _seed(label, rows)
-        print(f"seeded {label:8} company {companies[label].pk}: {_rows(companies[label].pk):,} rows "
-              f"in {time.perf_counter() - started:.1f} s")
-    now = timezone.now()
-    for company in companies.values():  # closed long enough ago to be due now
-        services.close_company(company=company, actor=None, reason=ScheduledPurge.Reason.OFFICER,
-                               note="benchmark", now=now - timedelta(days=settings.RETENTION_GRACE_DAYS))
+        companies[label], seconds = seeding.seed_company(f"purge-{label}", rows)
+        print(f"seeded {label:8} company {companies[label].pk}: {_rows(companies[label].pk):,} rows in {seconds:.1f} s")
+    for company in companies.values():
+        seeding.close_as_due(company)
     measured = {
         "floor": _in_child(_floor, companies["floor"].pk),
         "plain SQL": _in_child(_plain_sql, companies["plain"].pk),

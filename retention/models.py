@@ -143,7 +143,6 @@ class LegalHold(models.Model):
         return f"Legal hold #{self.pk} on company #{self.company_id}"
 
 
-
 class DeletionCertificate(models.Model):
     """Proof of a finished purge, without personal data: what was removed, when, under which rules."""
 

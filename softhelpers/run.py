@@ -35,10 +35,7 @@ def main() -> int:
 
     var_dir = localservers.default_var_dir()
     ours = _embedded_servers_to_stop(var_dir)
-
-    from softhelpers.localservers import bootstrap
-
-    bootstrap()
+    localservers.bootstrap()
     import django
 
     django.setup()

@@ -81,7 +81,7 @@ def _values(model, names) -> set[str]:
     return found
 
 
-def _urls(model, model_admin, obj_pk):
+def _urls(model, obj_pk):
     info = (model._meta.app_label, model._meta.model_name)
     for view, args in (("changelist", ()), ("add", ()), ("change", (obj_pk,)), ("delete", (obj_pk,)),
                        ("history", (obj_pk,))):
@@ -98,7 +98,7 @@ def _walk(client, user, secrets) -> list[str]:
     for model, model_admin in admin.site._registry.items():
         pks = list(model._default_manager.order_by("pk").values_list("pk", flat=True))
         assert pks, f"{model._meta.label}: give the walk a row of this model"
-        for view, url in _urls(model, model_admin, pks[0]):
+        for view, url in _urls(model, pks[0]):
             for method in ("get", "post"):
                 data = {"post": "yes"} if view == "delete" else {}
                 response = getattr(client, method)(url, data)

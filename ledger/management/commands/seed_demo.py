@@ -61,8 +61,9 @@ class Command(BaseCommand):
             validate_email(email)
         except ValidationError as exc:
             raise CommandError("--email is not an email address.") from exc
-        if not company.strip() or len(company) > Company._meta.get_field("name").max_length:  # type: ignore[operator]
-            raise CommandError("--company needs a name of 1 to 200 characters.")
+        longest = Company._meta.get_field("name").max_length
+        if not company.strip() or len(company) > longest:  # type: ignore[operator]
+            raise CommandError(f"--company needs a name of 1 to {longest} characters.")
         owner, company_obj = self._owner_and_company(email=email, password=password, company_name=company)
         plan = _plan(size)
         with tqdm(total=size, unit="rows", disable=options["verbosity"] == 0, file=self.stderr) as bar:
