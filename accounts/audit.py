@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -27,14 +28,24 @@ _LOCK_NAMESPACE = 0x5A0D17  # pg_advisory_xact_lock(namespace, company id)
 AuditData = Mapping[str, int | str | bool | None | list[int]]
 
 
+def chain_digest(prev_hash: str, content: Mapping[str, object]) -> str:
+    """The hash of one row of an append-only chain (audit trail, consent ledger)."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def lock_chain(namespace: int, key: int | None) -> None:
+    """Serialise appends to one chain until the transaction ends (the chain never forks)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, (key or 0) % 2**31])
+
+
 def _digest(prev_hash: str, event: AuditEvent) -> str:
-    content = {
+    return chain_digest(prev_hash, {
         "company_id": event.company_id, "actor_id": event.actor_id, "event": event.event,
         "subject_type": event.subject_type, "subject_id": event.subject_id, "data": event.data,
         "created_at": event.created_at.isoformat(),
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    })
 
 
 def record_event(
@@ -45,8 +56,7 @@ def record_event(
 
     ``data`` must hold ids, counts and flags only: audit rows survive the purge.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, (company_id or 0) % 2**31])
+    lock_chain(_LOCK_NAMESPACE, company_id)
     previous = (AuditEvent.objects.filter(company_id=company_id).order_by("-id")
                 .values_list("hash", flat=True).first())
     row = AuditEvent(
@@ -68,19 +78,25 @@ class ChainBreak:
 
 
 def verify_chain(*, chunk: int = 5000) -> Iterator[ChainBreak | int]:
-    """Walk every chain; yield the number of rows checked per chunk and every break found."""
-    last_hash: dict[int | None, str] = {}
+    """Walk every audit chain; yield the number of rows checked per chunk and every break found."""
+    return walk_chains(AuditEvent.objects.all(), chain_of=lambda row: row.company_id, digest=_digest, chunk=chunk)
+
+
+def walk_chains(rows: models.QuerySet[Any], *, chain_of: Callable[[Any], Hashable],
+                digest: Callable[[str, Any], str], chunk: int = 5000) -> Iterator[ChainBreak | int]:
+    """Check hash-chained rows (``prev_hash``, ``hash``, ``company_id``) in id order, chunk by chunk."""
+    last_hash: dict[Hashable, str] = {}
     last_id = 0
     while True:
-        rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:chunk])
-        if not rows:
+        batch = list(rows.filter(id__gt=last_id).order_by("id")[:chunk])
+        if not batch:
             return
-        for row in rows:
-            expected_prev = last_hash.get(row.company_id, GENESIS)
-            if row.prev_hash != expected_prev:
+        for row in batch:
+            key = chain_of(row)
+            if row.prev_hash != last_hash.get(key, GENESIS):
                 yield ChainBreak(row.company_id, row.pk, "does not follow the previous row of its chain")
-            elif _digest(row.prev_hash, row) != row.hash:
+            elif digest(row.prev_hash, row) != row.hash:
                 yield ChainBreak(row.company_id, row.pk, "content does not match its hash")
-            last_hash[row.company_id] = row.hash
-        last_id = rows[-1].pk
-        yield len(rows)
+            last_hash[key] = row.hash
+        last_id = batch[-1].pk
+        yield len(batch)

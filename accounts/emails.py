@@ -12,7 +12,8 @@ from accounts.models import User
 COMPANY_HEADER = "X-Soft-Helpers-Company"
 
 
-def send_templated_email(*, to: str, template: str, context: dict[str, object], company_id: int | None = None) -> None:
+def send_templated_email(*, to: str, template: str, context: dict[str, object], company_id: int | None = None,
+                         headers: dict[str, str] | None = None) -> None:
     """Render emails/<template>_subject.txt, .txt and .html and send them to one address.
 
     ``company_id`` tags a message about one company, so the purge finds its local mail files.
@@ -21,8 +22,8 @@ def send_templated_email(*, to: str, template: str, context: dict[str, object], 
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    headers = {COMPANY_HEADER: str(company_id)} if company_id is not None else None
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
+    headers = {**(headers or {}), **({COMPANY_HEADER: str(company_id)} if company_id is not None else {})}
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers or None)
     message.attach_alternative(html, "text/html")
     message.send()
 

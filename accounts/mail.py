@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from email.generator import BytesGenerator
+from io import BytesIO
 from pathlib import Path
 
 from django.conf import settings
@@ -22,8 +24,16 @@ class EmlFileBackend(BaseEmailBackend):
         directory.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
             name = f"{timezone.now():%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.eml"
-            (directory / name).write_bytes(message.message().as_bytes())
+            (directory / name).write_bytes(_as_bytes(message))
         return len(email_messages)
+
+
+def _as_bytes(message: EmailMessage) -> bytes:
+    """The message as sent, with every header on one line (a folded ``List-Unsubscribe`` confuses
+    some mail clients; RFC 5322 allows lines up to 998 characters)."""
+    buffer = BytesIO()
+    BytesGenerator(buffer, mangle_from_=False, maxheaderlen=0).flatten(message.message(), linesep="\r\n")
+    return buffer.getvalue()
 
 
 def list_mail_files() -> list[Path]:

@@ -164,6 +164,7 @@ class AuditEvent(models.Model):
         LEGAL_HOLD_RELEASED = "legal_hold.released", "Legal hold released"
         OFFICER_CREATED = "officer.created", "Privacy officer account created"
         ADMIN_CHANGED = "admin.changed", "Changed through the admin"
+        MESSAGE_QUEUED = "message.queued", "Message queued to consenting users"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

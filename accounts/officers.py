@@ -27,8 +27,12 @@ PERMISSIONS = [
     "accounts.view_auditevent",
     "accounts.view_company",  # ids, states and dates only; the name is tenant data
     "accounts.view_membership",  # ids and roles
-    "privacy.view_supportgrant",
-    "privacy.view_company_data",  # the audited staff view, under the company's own support grant
+    "consent.view_consent",  # support access grants: company ids and dates
+    "consent.view_consentevent",  # the consent ledger: ids, purposes, methods, dates
+    "consent.view_purposemessage",
+    "consent.add_purposemessage",  # composed in the admin, sent by its audited action
+    "consent.send_purposemessage",
+    "consent.view_company_data",  # the audited staff view, under the company's own support grant
     "retention.view_scheduledpurge",
     "retention.view_legalhold",
     "retention.add_legalhold",  # placed through retention.services; released by the admin action

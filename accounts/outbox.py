@@ -45,12 +45,38 @@ def handler(name: str) -> Callable[[Handler], Handler]:
 
 def enqueue(func: Handler, **payload: int | str | None) -> OutboxMessage:
     """Record that ``func(**payload)`` must run once this transaction commits."""
+    message = OutboxMessage.objects.create(handler=_name_of(func), payload=payload)
+    transaction.on_commit(lambda: dispatch(message.pk))
+    return message
+
+
+def enqueue_many(func: Handler, payloads: list[dict[str, int | str | None]], *, batch: int = 1000) -> int:
+    """``enqueue`` for many rows at once (a message to every consenting user): one INSERT per batch.
+
+    The rows are handed to workers after commit in order; the sweep delivers any that a broker
+    outage left behind.
+    """
+    name = _name_of(func)
+    ids: list[int] = []
+    for start in range(0, len(payloads), batch):
+        rows = OutboxMessage.objects.bulk_create(
+            [OutboxMessage(handler=name, payload=p) for p in payloads[start:start + batch]])
+        ids += [row.pk for row in rows]
+    transaction.on_commit(lambda: _dispatch_all(ids))
+    return len(ids)
+
+
+def _dispatch_all(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        if not dispatch(message_id):
+            return  # the broker is down: the sweep delivers the rest
+
+
+def _name_of(func: Handler) -> str:
     name = getattr(func, "outbox_name", None)
     if name is None or _handlers.get(name) is not func:
         raise ValueError(f"{func!r} is not a registered outbox handler")
-    message = OutboxMessage.objects.create(handler=name, payload=payload)
-    transaction.on_commit(lambda: dispatch(message.pk))
-    return message
+    return name
 
 
 def dispatch(message_id: int) -> bool:

@@ -45,7 +45,9 @@ POLICY_EXPRESSION = f"company_id = NULLIF(current_setting('{SETTING}', true), ''
 GLOBAL_TABLES_WITH_COMPANY = {
     "accounts_membership": "directory of who may open which company; read across companies by user",
     "accounts_auditevent": "ids and event types only; the officer reads it across companies; append-only",
-    "privacy_supportgrant": "ids and dates only; staff look up which companies granted them access",
+    "consent_consentevent": "the consent ledger, users' and companies' alike; staff look up which companies "
+                            "granted support access; append-only",
+    "consent_consent": "current consent per subject and purpose, kept with the ledger",
     "retention_scheduledpurge": "the purge runner finds due purges across companies; survives the purge",
     "retention_legalhold": "the officer's holds, listed across companies; survive the purge",
     "retention_deletioncertificate": "proof of deletion, read by the officer; survives the purge",

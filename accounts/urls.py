@@ -10,7 +10,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm,
                                                          redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/signup/", views.signup, name="signup"),
     path("accounts/password/change/", auth_views.PasswordChangeView.as_view(
         success_url="/accounts/password/change/done/"), name="password-change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),

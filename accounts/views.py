@@ -1,36 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
 from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
-from accounts.exceptions import EmailAlreadyRegistered
-from accounts.forms import CompanyForm, SignUpForm
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("accounts:company-selection")
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.sign_up(**form.cleaned_data)
-        except EmailAlreadyRegistered:
-            form.add_error("email", "An account with this email already exists. Log in instead.")
-        except ValidationError as exc:
-            form.add_error("password", exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome to Soft Helpers. Your company is ready.")
-            return redirect("accounts:company-selection")
-    return render(request, "accounts/signup.html", {"form": form})
+from accounts.forms import CompanyForm
 
 
 @login_required

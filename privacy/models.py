@@ -1,35 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import models
 from django.utils import timezone
 
 from accounts.tenancy import TenantModel
-
-
-class SupportGrant(models.Model):
-    """A company's time-limited permission for staff to view its data (PUR-3).
-
-    Holds ids and dates only. Read across companies by staff (which companies may I help?),
-    so it is scoped in the application, like Membership.
-    """
-
-    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="support_grants")
-    granted_by_id = models.BigIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["company", "expires_at"], name="support_grant_company")]
-        permissions = [("view_company_data", "Open a company's data under its support grant (audited)")]
-
-    def __str__(self) -> str:
-        return f"Support grant #{self.pk}"
-
-    def is_active(self, now: datetime | None = None) -> bool:
-        return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
 
 class DataExport(TenantModel):

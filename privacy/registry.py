@@ -140,9 +140,6 @@ REGISTRY: dict[str, ModelPolicy] = {
         "prev_hash", "hash",
     ), "ids and event types only; outlives the purge (SAF-1)"),
     # --- privacy ------------------------------------------------------------------------------
-    "privacy.SupportGrant": ModelPolicy(Scope.COMPANY, keep(
-        "id", "company", "granted_by_id", "created_at", "expires_at", "revoked_at",
-    ), exported=False),
     "privacy.DataExport": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "requested_by_id", "status", "progress", "rows_written", "size_bytes",
                "created_at", "finished_at", "expires_at", "downloaded_at"),
@@ -182,6 +179,24 @@ REGISTRY: dict[str, ModelPolicy] = {
         "description": pi(Category.FINANCIAL), "counterparty": pi(Category.IDENTITY),
         "amount": pi(Category.FINANCIAL),
     }),
+    # --- consent ------------------------------------------------------------------------------
+    # A user's decisions go with the user, a company's with the company (consent_forget).
+    "consent.ConsentEvent": ModelPolicy(Scope.USER, {
+        **keep("id", "company", "purpose", "granted", "at", "expires_at", "policy_version", "method", "actor_id",
+               "prev_hash", "hash"),
+        "user": pi(Category.USAGE),
+    }, "the consent ledger (CON-1, CON-7): append-only, hash-chained per subject", exported=False),
+    "consent.Consent": ModelPolicy(Scope.USER, {
+        **keep("id", "company", "purpose", "granted", "since", "expires_at", "event"), "user": pi(Category.USAGE),
+    }, "each subject's current consent per purpose", exported=False),
+    "consent.UnsubscribeToken": ModelPolicy(Scope.USER, {
+        **keep("id", "purpose", "created_at"), "user": pi(Category.USAGE),
+        "salt": pi(Category.CREDENTIALS), "token_hash": pi(Category.CREDENTIALS),
+    }, "unsubscribe links (PUR-1); only their hash is stored", exported=False),
+    "consent.PurposeMessage": ModelPolicy(Scope.SITE, keep(
+        "id", "purpose", "subject", "text", "created_by_id", "created_at", "status", "queued_at", "recipients",
+        "sent", "skipped", "finished_at",
+    ), "the officer's messages for a purpose; written for everyone, about no one"),
     # --- retention ----------------------------------------------------------------------------
     "retention.ShutdownRequest": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "status", "created_at", "expires_at", "finished_at"),

@@ -1,24 +1,21 @@
-"""Writes of the privacy app: exports, their one download, and staff support access (PUR-3)."""
+"""Writes of the privacy app: exports and their one download."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.utils import timezone
 
 from accounts import outbox
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, User
-from accounts.tenancy import tenant_context, tenant_service
+from accounts.tenancy import tenant_service
 from privacy import exports
-from privacy.exceptions import ExportUnavailable, SupportAccessRefused
-from privacy.models import DataExport, SupportGrant
-from privacy.selectors import active_support_grant
+from privacy.exceptions import ExportUnavailable
+from privacy.models import DataExport
 
 _DOWNLOAD_SALT = "privacy.export-download"
 
@@ -77,63 +74,6 @@ def claim_download(*, company: Company, export_id: int, token: str, actor: User,
         raise ExportUnavailable("This export's file is gone. Prepare a new one.") from exc
     path.unlink()
     return handle
-
-
-@transaction.atomic
-def grant_support_access(*, company: Company, actor: User, days: int, now: datetime | None = None) -> SupportGrant:
-    """Let staff view the company's data until ``now + days`` (at most PRIVACY_SUPPORT_GRANT_MAX_DAYS)."""
-    if not 1 <= days <= settings.PRIVACY_SUPPORT_GRANT_MAX_DAYS:
-        raise SupportAccessRefused(f"Support access lasts 1 to {settings.PRIVACY_SUPPORT_GRANT_MAX_DAYS} days.")
-    now = now or timezone.now()
-    revoke_support_access(company=company, actor=actor, now=now, audit=False)
-    grant = SupportGrant.objects.create(company=company, granted_by_id=actor.pk, created_at=now,
-                                        expires_at=now + timedelta(days=days))
-    record_event(event=AuditEvent.Event.SUPPORT_ACCESS_GRANTED, company_id=company.pk, actor_id=actor.pk,
-                 subject=grant, data={"days": days})
-    return grant
-
-
-@transaction.atomic
-def revoke_support_access(*, company: Company, actor: User | None, now: datetime | None = None,
-                          audit: bool = True) -> int:
-    now = now or timezone.now()
-    revoked = SupportGrant.objects.filter(company=company, revoked_at__isnull=True, expires_at__gt=now).update(
-        revoked_at=now)
-    if revoked and audit:
-        record_event(event=AuditEvent.Event.SUPPORT_ACCESS_REVOKED, company_id=company.pk,
-                     actor_id=actor.pk if actor else None)
-    return revoked
-
-
-@transaction.atomic
-def view_company_data_as_staff(*, company: Company, staff: User, limit: int) -> tuple[SupportGrant, list[StaffTable]]:
-    """The first ``limit`` records of each kind, for staff, under the company's active grant (PUR-3).
-
-    Raise SupportAccessRefused without a grant, or for staff without the officer's permission;
-    every view that returns data is audited.
-    """
-    if not staff.has_perm("privacy.view_company_data"):
-        raise SupportAccessRefused("Only the Privacy officer may open a company's data.")
-    grant = active_support_grant(company=company)
-    if grant is None:
-        raise SupportAccessRefused("This company has not granted support access.")
-    tables = []
-    with tenant_context(company.pk):
-        for model in exports.exported_models():
-            fields = exports.exported_fields(model)
-            rows = [[getattr(r, f.attname) for f in fields]
-                    for r in exports.company_rows(model, company.pk).order_by("pk")[:limit]]
-            tables.append(StaffTable(str(model._meta.verbose_name_plural), [f.name for f in fields], rows))
-        record_event(event=AuditEvent.Event.STAFF_VIEWED_PI, company_id=company.pk, actor_id=staff.pk,
-                     data={"view": "company data", "rows": sum(len(t.rows) for t in tables)})
-    return grant, tables
-
-
-@dataclass(frozen=True)
-class StaffTable:
-    label: str
-    columns: list[str]
-    rows: list[list[Any]]
 
 
 @tenant_service

@@ -8,6 +8,4 @@ urlpatterns = [
     path("companies/<int:company_id>/export/", views.export_page, name="export"),
     path("companies/<int:company_id>/export/<int:export_id>/download/<str:token>/", views.export_download,
          name="export-download"),
-    path("companies/<int:company_id>/support-access/", views.support_access, name="support-access"),
-    path("admin/support/<int:company_id>/", views.staff_company_data, name="staff-company-data"),
 ]

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.tenancy import TenantModel
+from consent import purposes
 
 
 class ShutdownRequest(TenantModel):
@@ -165,7 +166,8 @@ class RetainedAggregate(models.Model):
         INVOICES = "invoices", "Invoices"
         BANK_TRANSACTIONS = "bank_transactions", "Bank transactions"
 
-    metric = models.CharField(max_length=20, choices=Metric.choices)
+    metric = models.CharField(max_length=40, choices=[
+        *Metric.choices, *((f"consents.{p.id}", f"Consents given: {p.label}") for p in purposes.PURPOSES.values())])
     month = models.DateField()
     count = models.PositiveBigIntegerField(default=0)
 
@@ -174,3 +176,8 @@ class RetainedAggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.month:%Y-%m}"
+
+    @staticmethod
+    def consent_metric(purpose: str) -> str:
+        """The metric counting grants of ``purpose`` by purged subjects (no id survives)."""
+        return f"consents.{purpose}"

@@ -42,6 +42,7 @@ from accounts.emails import COMPANY_HEADER
 from accounts.mail import list_mail_files
 from accounts.models import AuditEvent, Company, Membership
 from accounts.tenancy import TenantModel, tenant_context
+from consent import services as consent_services
 from ledger.models import BankTransaction, Invoice
 from privacy import exports, keys, policy, registry
 from retention.emails import send_certificate
@@ -54,6 +55,11 @@ KEPT_WITH_COMPANY_ID = {
     "retention_scheduledpurge": "the purge's own record and checkpoint; its contact email is blanked",
     "retention_legalhold": "the officer's legal basis for keeping data (RET-4)",
     "retention_deletioncertificate": "the proof of deletion",
+}
+# Tables with a company id that the cleanup step empties of the company's rows, not the batches.
+ERASED_IN_CLEANUP = {
+    "consent_consentevent": "consent.services.forget: the company's chain, with its users' chains",
+    "consent_consent": "consent.services.forget, with the events",
 }
 _LOCK_NAMESPACE = 0x50524745  # pg_try_advisory_lock(namespace, purge id): "PRGE"
 MAX_NOTIFY_FAILURES = 5
@@ -234,6 +240,8 @@ def _cleanup(purge: ScheduledPurge, now: datetime) -> None:
     company_id = purge.company_id
     orphans = account_selectors.users_without_any_company(purge.member_ids)
     former_emails = account_services.anonymise_users(user_ids=orphans, now=now)
+    forgotten = consent_services.forget(company_id=company_id, user_ids=orphans)
+    _add_to_aggregates([(RetainedAggregate.consent_metric(p), month, n) for p, month, n in forgotten])
     files = exports.delete_company_files(company_id) + _remove_mail_files(company_id, former_emails)
     Company.objects.filter(pk=company_id).update(name="")
     purge.users_anonymised += len(former_emails)
@@ -315,13 +323,18 @@ def _retain_aggregates(company_id: int) -> dict[str, int]:
             month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
             counts.append((metric.value, month, row["n"]))
             counted[rows.model._meta.db_table] += row["n"]
+    _add_to_aggregates(counts)
+    return counted
+
+
+def _add_to_aggregates(counts: list[tuple[str, date, int]]) -> None:
+    """Add ``(metric, month, count)`` rows to the anonymous totals."""
     if counts:
         with connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO retention_retainedaggregate (metric, month, count) VALUES (%s, %s, %s) "
                 "ON CONFLICT (metric, month) DO UPDATE SET count = retention_retainedaggregate.count + EXCLUDED.count",
                 counts)
-    return counted
 
 
 def _remove_mail_files(company_id: int, addresses: list[str]) -> int:

@@ -18,6 +18,8 @@ from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, Membership, User
 from accounts.tenancy import tenant_context
+from consent import services as consent_services
+from consent.models import Method
 from ledger import services as ledger_services
 from privacy import services as privacy_services
 from retention import emails, tokens
@@ -136,7 +138,9 @@ def close_company(*, company: Company, actor: User | None, reason: str, note: st
         ShutdownRequest.objects.filter(company=company, status=ShutdownRequest.Status.PENDING).update(
             status=ShutdownRequest.Status.CANCELLED, finished_at=now)
         credentials = ledger_services.destroy_company_credentials(company=company, actor=actor)
-        privacy_services.revoke_support_access(company=company, actor=actor, now=now, audit=True)
+        consent_services.revoke_support_access(
+            company=company, actor=actor, now=now,
+            method=Method.OFFICER if reason == ScheduledPurge.Reason.OFFICER else Method.SETTINGS_FORM)
         exports = privacy_services.discard_company_exports(company=company, now=now)
         member_ids = list(Membership.objects.filter(company=company).values_list("user_id", flat=True))
         tokens_ended = account_services.end_api_tokens(

@@ -14,7 +14,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
 # Tables the app may insert into but never change or delete from.
-APPEND_ONLY_TABLES: set[str] = {"accounts_auditevent"}
+APPEND_ONLY_TABLES: set[str] = {"accounts_auditevent", "consent_consentevent"}
+# Tables the app may insert into and update but never delete from (the purge deletes through a function).
+NO_DELETE_TABLES: set[str] = {"consent_consent"}
 # Key store functions the app may call (privacy/keystore.sql); each serves the current tenant only.
 KEYSTORE_APP_FUNCTIONS = [
     "active_key(bigint)", "add_key(bigint, bytea, text)", "key_by_id(bigint, bigint)", "company_keys(bigint)",
@@ -22,7 +24,8 @@ KEYSTORE_APP_FUNCTIONS = [
 ]
 
 # The purge's batch delete (retention/purge_rows.sql); it refuses all but a closed company's rows.
-PURGE_APP_FUNCTIONS = ["retention_purge_rows(bigint, regclass, integer)"]
+PURGE_APP_FUNCTIONS = ["retention_purge_rows(bigint, regclass, integer)",
+                       "consent_forget(bigint, bigint[])"]  # consent/forget.sql
 
 
 def ensure_app_role(*, using: str = "owner", password: str = "") -> bool:
@@ -59,6 +62,8 @@ def grant_app_privileges(*, using: str = "owner") -> None:
             cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION public.{} TO {}").format(sql.SQL(function), user))
         for table in sorted(APPEND_ONLY_TABLES):
             cursor.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), user))
+        for table in sorted(NO_DELETE_TABLES):
+            cursor.execute(sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), user))
 
 
 def assert_app_role_is_confined(connection: BaseDatabaseWrapper) -> None:

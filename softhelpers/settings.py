@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "privacy.middleware.no_store",  # after WhiteNoise: static files keep their long cache
     "csp.middleware.CSPMiddleware",
+    "consent.middleware.analytics_csp",  # after CSPMiddleware: it widens the CSP before that writes it
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "softhelpers.context_processors.site",
+                "consent.context_processors.cookie_choice",
             ],
         },
     },
@@ -168,6 +170,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
     "expire-exports": {"task": "privacy.expire_exports", "schedule": 3600.0},
     "run-due-purges": {"task": "retention.run_due_purges", "schedule": 3600.0},
+    "expire-support-access": {"task": "consent.expire_support_access", "schedule": 300.0},
 }
 
 # --- Caches (axes keeps its failure counters in the database, shared by all processes) ------
@@ -203,6 +206,10 @@ AXES_USERNAME_CALLABLE = "accounts.auth.login_identifier"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ADMIN = False  # its records are login names (emails) and IP addresses: not for the admin
 
+# --- Google Analytics (COO-3): off unless a measurement id is set, and then only after Accept --------
+GA_MEASUREMENT_ID = env.str("GA_MEASUREMENT_ID", default="")  # "G-XXXXXXX"; system check consent.E001
+ANALYTICS_COOKIE_NAME = "analytics"  # the visitor's choice, "accepted" or "rejected", for a year
+
 # --- Security headers (SAF-2) ---------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -229,6 +236,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+    ANALYTICS_COOKIE_NAME = "__Host-analytics"
     if env.bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

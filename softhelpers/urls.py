@@ -3,12 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import CompanyListView, ObtainTokenView
+from consent.api import MyConsentsView, MyConsentView
 from ledger.api import router as ledger_router
 from softhelpers import views
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("companies/", CompanyListView.as_view(), name="api-companies"),
+    path("me/consents/", MyConsentsView.as_view(), name="my-consents"),
+    path("me/consents/<str:purpose>/", MyConsentView.as_view(), name="my-consent"),
     *ledger_router.urls,
 ]
 
@@ -17,7 +20,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("dev/mail/", views.dev_mail, name="dev-mail"),
     path("dev/mail/<str:name>", views.dev_mail_detail, name="dev-mail-detail"),
-    path("", include("privacy.urls")),  # before the admin: it adds /admin/support/<company>/
+    path("", include("consent.urls")),  # before the admin: it adds /admin/support/<company>/
+    path("", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

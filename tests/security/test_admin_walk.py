@@ -21,8 +21,8 @@ from knox.models import AuthToken
 from accounts import officers
 from accounts.models import AuditEvent, Membership, User
 from accounts.tenancy import TenantModel, tenant_context
+from consent import services as consent_services
 from privacy import registry
-from privacy import services as privacy_services
 from retention import purge
 from retention import services as retention_services
 from retention.models import LegalHold, ScheduledPurge
@@ -36,7 +36,9 @@ CLOSED_AT = datetime(2030, 4, 30, 23, 0, tzinfo=UTC)
 @pytest.fixture
 def estate(acme, globex, bob, guest):
     """Rows for every admin: grants, tokens, a hold, a running and a finished purge with its certificate."""
-    privacy_services.grant_support_access(company=acme.company, actor=acme.owner, days=3)
+    consent_services.grant_support_access(company=acme.company, actor=acme.owner, days=3)
+    consent_services.set_user_consents(user=bob, choices={"newsletter": True}, method="settings_form", actor=bob)
+    consent_services.create_message(purpose="newsletter", subject="Spring news", text="Hello", actor=None)
     AuthToken.objects.create(user=acme.owner)
     initech = make_tenant(email="dana@initech.example", full_name="Dana Initech", company_name="Initech",
                           secret="INITECHSECRET")
@@ -182,7 +184,7 @@ def test_only_the_declared_filters_work_so_counts_reveal_nothing(client, acme, w
         assert client.get("/admin/accounts/company/?status__exact=active").status_code == 200
 
 
-def test_nothing_in_the_admin_is_writable_but_placing_a_legal_hold(rf, staff, superuser):
+def test_nothing_in_the_admin_is_writable_but_placing_a_legal_hold_and_composing_a_message(rf, staff, superuser):
     writable = set()
     for user in (staff, superuser):
         request = rf.get("/admin/")
@@ -193,4 +195,4 @@ def test_nothing_in_the_admin_is_writable_but_placing_a_legal_hold(rf, staff, su
                               (model_admin.has_delete_permission(request), "delete")):
                 if can:
                     writable.add((model._meta.label, what))
-    assert writable == {("retention.LegalHold", "add")}
+    assert writable == {("retention.LegalHold", "add"), ("consent.PurposeMessage", "add")}

@@ -65,8 +65,8 @@ def _walk(patterns: list[Any], namespace: str = "", params: frozenset[str] = fro
     return routes
 
 
-# Staff pages take a company id too; their own tests (tests/privacy/test_support_access.py) cover them.
-STAFF_ROUTES = {"privacy:staff-company-data"}
+# Staff pages take a company id too; their own tests (tests/consent/test_support_access.py) cover them.
+STAFF_ROUTES = {"consent:staff-company-data"}
 COMPANY_ROUTES = sorted((r for r in _walk(get_resolver().url_patterns)
                          if "company_id" in r.params and r.name not in STAFF_ROUTES), key=lambda r: r.name)
 

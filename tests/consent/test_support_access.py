@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from privacy.models import SupportGrant
+from consent import services
+from consent.models import Consent, ConsentEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("PUR-3")]
 
@@ -45,9 +46,9 @@ def test_owner_grants_access_and_every_staff_view_is_audited(client, acme, globe
 
 
 def test_access_ends_when_the_grant_expires_or_is_revoked(client, acme, staff):
-    _grant(client, acme.owner, acme.company.pk, days="1")
-    SupportGrant.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert _staff_view(client, staff, acme.company.pk).status_code == 403
+    services.grant_support_access(company=acme.company, actor=acme.owner, days=1,
+                                  now=timezone.now() - timedelta(days=1, seconds=1))
+    assert _staff_view(client, staff, acme.company.pk).status_code == 403  # expired, before any sweep
     _grant(client, acme.owner, acme.company.pk)
     assert _staff_view(client, staff, acme.company.pk).status_code == 200
     client.force_login(acme.owner)
@@ -58,7 +59,7 @@ def test_access_ends_when_the_grant_expires_or_is_revoked(client, acme, staff):
 
 def test_grant_is_time_limited_and_only_for_owners(client, acme, bob):
     page = _grant(client, acme.owner, acme.company.pk, days="99").content.decode()
-    assert "Select a valid choice" in page and not SupportGrant.objects.exists()
+    assert "Select a valid choice" in page and not ConsentEvent.objects.exists() and not Consent.objects.exists()
     client.force_login(bob)
     assert client.post(f"/companies/{acme.company.pk}/support-access/", {"days": "1"}).status_code == 403
 
@@ -72,7 +73,7 @@ def test_ordinary_users_cannot_open_the_staff_view(client, acme, alice):
 def test_admin_pages_show_no_tenant_personal_data(client, acme, bob, staff):
     client.force_login(staff)
     for url in ["/admin/accounts/company/", f"/admin/accounts/company/{acme.company.pk}/change/",
-                "/admin/accounts/membership/", "/admin/accounts/auditevent/", "/admin/privacy/supportgrant/"]:
+                "/admin/accounts/membership/", "/admin/accounts/auditevent/", "/admin/consent/consent/", "/admin/consent/consentevent/"]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert b"ACMESECRET" not in response.content and b"Acme" not in response.content, url
@@ -86,3 +87,34 @@ def test_staff_outside_the_officer_group_cannot_open_the_view_even_under_a_grant
     response = _staff_view(client, clerk, acme.company.pk)
     assert response.status_code == 403 and b"ACMESECRET" not in response.content
     assert not AuditEvent.objects.filter(event=AuditEvent.Event.STAFF_VIEWED_PI).exists()
+
+
+GRANTED_AT = datetime(2031, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def test_grant_revoke_and_expiry_are_ledger_events_with_their_method(acme):
+    services.grant_support_access(company=acme.company, actor=acme.owner, days=2, now=GRANTED_AT)
+    services.revoke_support_access(company=acme.company, actor=acme.owner, now=GRANTED_AT + timedelta(hours=1))
+    services.grant_support_access(company=acme.company, actor=acme.owner, days=1, now=GRANTED_AT + timedelta(hours=2))
+    assert services.expire_support_access(now=GRANTED_AT + timedelta(hours=3)) == 0  # not yet due
+    assert services.expire_support_access(now=GRANTED_AT + timedelta(days=1, hours=2)) == 1
+    assert services.expire_support_access(now=GRANTED_AT + timedelta(days=1, hours=3)) == 0  # safe to run twice
+    events = list(ConsentEvent.objects.filter(company=acme.company).order_by("id"))
+    assert [(e.purpose, e.granted, e.method, e.actor_id) for e in events] == [
+        ("support_access", True, "settings_form", acme.owner.pk),
+        ("support_access", False, "settings_form", acme.owner.pk),
+        ("support_access", True, "settings_form", acme.owner.pk),
+        ("support_access", False, "expiry", None)]
+    assert events[0].expires_at == GRANTED_AT + timedelta(days=2) and events[1].expires_at is None
+    state = Consent.objects.get(company=acme.company, purpose="support_access")
+    assert not state.granted and state.event_id == events[-1].pk
+    assert AuditEvent.objects.filter(company_id=acme.company.pk, event="support.revoked", data__expired=True).exists()
+
+
+def test_the_expiry_task_is_on_the_beat_and_every_beat_entry_names_a_registered_task(settings):
+    from softhelpers.celery import app
+
+    app.loader.import_default_modules()
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "consent.expire_support_access" in beat
+    assert beat - set(app.tasks) == set()

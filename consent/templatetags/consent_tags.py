@@ -1,4 +1,4 @@
-"""Privacy cards on pages of lower apps (accounts' Manage tab), without accounts importing privacy."""
+"""Consent cards on pages of lower apps (accounts' Manage tab), without accounts importing consent."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from django import template
 from django.conf import settings
 
 from accounts.models import Company
-from privacy.selectors import active_support_grant
+from consent.selectors import support_access
 
 register = template.Library()
 
 
-@register.inclusion_tag("privacy/_support_card.html", takes_context=True)
+@register.inclusion_tag("consent/_support_card.html", takes_context=True)
 def support_access_card(context: dict[str, Any], company: Company) -> dict[str, Any]:
     return {"company": company, "csrf_token": context.get("csrf_token"),
-            "support_grant": active_support_grant(company=company),
+            "support_grant": support_access(company=company),
             "support_days": range(1, settings.PRIVACY_SUPPORT_GRANT_MAX_DAYS + 1)}
