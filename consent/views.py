@@ -78,20 +78,22 @@ def your_consents(request: AuthenticatedRequest) -> HttpResponse:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the button and changes nothing (mail scanners open links); POST withdraws one purpose.
 
-    Touches no session and sets no cookie: the answer is the same for anyone holding the link.
+    Touches no session and sets no cookie: the answer is the same for anyone holding the link,
+    so the page is ``bare`` (no form with a CSRF token, no messages, no cookie banner).
     """
     row = tokens.find(token)
     if row is None:
         raise Http404
     if request.method == "GET":
         return render(request, "consent/unsubscribe.html", {"purpose": purposes.get(row.purpose),
-                                                            "token": token, "done": False})
+                                                            "token": token, "done": False, "bare": True})
     one_click = request.POST.get(ONE_CLICK_BODY[0]) == ONE_CLICK_BODY[1]
     try:
         purpose = services.unsubscribe(token=token, method=Method.ONE_CLICK if one_click else Method.UNSUBSCRIBE_PAGE)
     except UnknownUnsubscribeLink as exc:
         raise Http404 from exc
-    return render(request, "consent/unsubscribe.html", {"purpose": purpose, "token": token, "done": True})
+    return render(request, "consent/unsubscribe.html", {"purpose": purpose, "token": token, "done": True,
+                                                        "bare": True})
 
 
 @company_view(roles={Membership.Role.OWNER})

@@ -241,3 +241,14 @@ def test_no_api_response_and_no_admin_action_hands_out_email_addresses(client, s
         cursor.execute("SELECT count(*) FROM information_schema.columns WHERE table_name LIKE 'consent_%%' "
                        "AND column_name LIKE '%%email%%'")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.policy("PUR-1")
+@override_settings(GA_MEASUREMENT_ID="G-TEST1234")
+def test_the_unsubscribe_answers_set_no_cookie_even_with_analytics_on_and_a_session(client):
+    (user,) = _users(1)
+    client.force_login(user)
+    url = f"/email/unsubscribe/{_token(user)}/"
+    for response in (client.get(url), client.post(url, {"List-Unsubscribe": "One-Click"})):
+        assert response.status_code == 200 and not response.cookies, response.cookies
+        assert "Accept analytics cookies" not in response.content.decode()
