@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from accounts.models import Company, Membership, User
 from accounts.selectors import resolve_membership
+from accounts.services import note_usage
 
 ALL_ROLES = frozenset(Membership.Role.values)
 WRITER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MEMBER})
@@ -47,6 +48,7 @@ def company_view(*, roles: Iterable[str] = ALL_ROLES) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, company_id: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
             membership = resolve_membership(user=request.user, company_id=company_id)
+            note_usage(membership)
             if membership.role not in allowed:
                 raise DjangoPermissionDenied
             company_request = cast(CompanyRequest, request)
@@ -73,6 +75,7 @@ class CompanyScopedAPIMixin:
             membership = resolve_membership(user=request.user, company_id=int(self.kwargs["company_id"]))
         except (Http404, ValueError) as exc:
             raise NotFound from exc
+        note_usage(membership)
         if request.method not in ("GET", "HEAD", "OPTIONS") and membership.role not in WRITER_ROLES:
             raise PermissionDenied("Guests have read-only access.")
         self.company = membership.company

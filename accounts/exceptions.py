@@ -8,3 +8,7 @@ class EmailAlreadyRegistered(AccountsError):
 
 class OfficerRefused(AccountsError):
     """A Privacy Officer account cannot be made as asked (the message says why)."""
+
+
+class LastOwner(AccountsError):
+    """The change would leave the company without an owner."""

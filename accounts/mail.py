@@ -1,14 +1,17 @@
 """Local-mode email: every message becomes one ``.eml`` file under ``var/mail/`` (``MAIL_DIR``).
 
-Read back by the dev mailbox (``/dev/mail/``) and by the purge, which deletes the files about a
-purged company or to its removed users.
+Read back by the dev mailbox (``/dev/mail/``), by the purge, which deletes the files about a
+purged company or to its removed users, and by an invitee's removal (``consent.invitations``).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from email import policy as email_policy
 from email.generator import BytesGenerator
+from email.message import EmailMessage as ParsedMessage
+from email.parser import BytesParser
 from io import BytesIO
 from pathlib import Path
 
@@ -42,3 +45,16 @@ def list_mail_files() -> list[Path]:
     if not directory.exists():
         return []
     return sorted(directory.glob("*.eml"), reverse=True)
+
+
+def remove_mail_files(matches: Callable[[ParsedMessage], bool]) -> int:
+    """Delete the local messages whose headers ``matches`` accepts (the purge, an invitee's removal)."""
+    parser = BytesParser(policy=email_policy.default)
+    removed = 0
+    for path in list_mail_files():
+        with path.open("rb") as handle:
+            headers = parser.parse(handle, headersonly=True)
+        if matches(headers):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

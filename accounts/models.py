@@ -92,6 +92,7 @@ class Membership(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)  # coarse site usage (GST-3): at most hourly
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company")]
@@ -141,6 +142,13 @@ class AuditEvent(models.Model):
         MEMBER_ADDED = "membership.added", "Member added"
         MEMBER_REMOVED = "membership.removed", "Member removed"
         MEMBER_LEFT = "membership.left", "Member left"
+        MEMBER_ROLE_CHANGED = "membership.role_changed", "Member's role changed"
+        INVITATION_SENT = "invitation.sent", "Invitation sent"
+        INVITATION_RESENT = "invitation.resent", "Invitation sent again (new link)"
+        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+        INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+        INVITATION_REMOVED = "invitation.removed", "Invitee's information removed on request"
+        INVITATIONS_EXPIRED = "invitation.expired", "Expired invitations deleted"
         CREDENTIALS_STORED = "credentials.stored", "Bank credentials stored"
         CREDENTIALS_DESTROYED = "credentials.destroyed", "Bank credentials destroyed"
         EXPORT_REQUESTED = "export.requested", "Data export requested"

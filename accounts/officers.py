@@ -33,6 +33,7 @@ PERMISSIONS = [
     "consent.add_purposemessage",  # composed in the admin, sent by its audited action
     "consent.send_purposemessage",
     "consent.view_company_data",  # the audited staff view, under the company's own support grant
+    "consent.remove_invitation",  # an invitee's removal by email (GST-4): deletes, shows nothing
     "retention.view_scheduledpurge",
     "retention.view_legalhold",
     "retention.add_legalhold",  # placed through retention.services; released by the admin action

@@ -21,6 +21,10 @@ def members_of(company: Company) -> QuerySet[Membership]:
     return Membership.objects.filter(company=company).select_related("user").order_by("role", "user__email")
 
 
+def membership_in(company: Company, *, membership_id: int) -> Membership | None:
+    return Membership.objects.filter(company=company, pk=membership_id).select_related("user").first()
+
+
 def resolve_membership(*, user: User | AnonymousUser, company_id: int) -> Membership:
     """The user's membership of an active company, and that company entered as the current one.
 
@@ -36,6 +40,7 @@ def resolve_membership(*, user: User | AnonymousUser, company_id: int) -> Member
     if membership is None:
         raise Http404("No such company")
     return membership
+
 
 
 def users_without_active_company(user_ids: Collection[int]) -> list[int]:

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts import outbox
+from accounts import outbox, selectors
 from accounts.audit import record_event
 from accounts.emails import send_welcome_email
-from accounts.exceptions import EmailAlreadyRegistered
+from accounts.exceptions import EmailAlreadyRegistered, LastOwner
 from accounts.models import AuditEvent, Company, Membership, User
 
 
 @transaction.atomic
 def sign_up(*, email: str, password: str, full_name: str, company_name: str) -> User:
     """Create a user and their first company, with the user as its owner; welcome them by email.
+
+    Raise EmailAlreadyRegistered if the address has an account, and Django's ValidationError
+    if the password is too weak.
+    """
+    user = create_account(email=email, password=password, full_name=full_name)
+    create_company(name=company_name, owner=user)
+    outbox.enqueue(send_welcome_email, user_id=user.pk)
+    return user
+
+
+@transaction.atomic
+def create_account(*, email: str, password: str, full_name: str) -> User:
+    """A user with no company yet (an invitee signing up through their link, or ``sign_up``).
 
     Raise EmailAlreadyRegistered if the address has an account, and Django's ValidationError
     if the password is too weak.
@@ -33,8 +47,6 @@ def sign_up(*, email: str, password: str, full_name: str, company_name: str) -> 
     validate_password(password, user=candidate)
     user = User.objects.create_user(email=email, password=password, full_name=candidate.full_name)
     record_event(event=AuditEvent.Event.USER_SIGNED_UP, company_id=None, actor_id=user.pk, subject=user)
-    create_company(name=company_name, owner=user)
-    outbox.enqueue(send_welcome_email, user_id=user.pk)
     return user
 
 
@@ -58,14 +70,65 @@ def add_member(*, company: Company, user: User, role: str, actor: User | None) -
 
 @transaction.atomic
 def remove_member(*, company: Company, membership: Membership, actor: User | None) -> None:
-    """End a membership; a member removing themselves is recorded as leaving."""
-    if membership.company_id != company.pk:
-        raise ValueError("membership belongs to another company")
+    """End a membership at once; a member removing themselves is recorded as leaving.
+
+    The member's pages and API calls for the company stop with the row (every request checks
+    it); their API tokens go too when no active company is left to them. Raise LastOwner for
+    the company's last owner.
+    """
+    membership = _locked(company, membership)
+    if membership.role == Membership.Role.OWNER:
+        _refuse_last_owner(company, membership)
     left = actor is not None and actor.pk == membership.user_id
     record_event(event=AuditEvent.Event.MEMBER_LEFT if left else AuditEvent.Event.MEMBER_REMOVED,
                  company_id=company.pk, actor_id=actor.pk if actor else None, subject=membership,
                  data={"user_id": membership.user_id, "role": membership.role})
+    user_id = membership.user_id
     membership.delete()
+    end_api_tokens(user_ids=selectors.users_without_active_company([user_id]))
+
+
+@transaction.atomic
+def change_role(*, company: Company, membership: Membership, role: str, actor: User | None) -> Membership:
+    """Make a member an owner, a member or a guest; raise LastOwner when it would leave no owner."""
+    if role not in Membership.Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    membership = _locked(company, membership)
+    if membership.role == role:
+        return membership
+    if membership.role == Membership.Role.OWNER:
+        _refuse_last_owner(company, membership)
+    record_event(event=AuditEvent.Event.MEMBER_ROLE_CHANGED, company_id=company.pk,
+                 actor_id=actor.pk if actor else None, subject=membership,
+                 data={"user_id": membership.user_id, "from": membership.role, "to": role})
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+def _locked(company: Company, membership: Membership) -> Membership:
+    """The membership re-read under a lock of all the company's owners (no two demotions race)."""
+    if membership.company_id != company.pk:
+        raise ValueError("membership belongs to another company")
+    list(Membership.objects.select_for_update().filter(company=company, role=Membership.Role.OWNER))
+    return Membership.objects.select_for_update().get(pk=membership.pk)
+
+
+def _refuse_last_owner(company: Company, membership: Membership) -> None:
+    others = Membership.objects.filter(company=company, role=Membership.Role.OWNER).exclude(pk=membership.pk)
+    if not others.exists():
+        raise LastOwner("A company needs an owner: make someone else an owner first.")
+
+
+SEEN_GRAIN = timedelta(hours=1)
+
+
+def note_usage(membership: Membership, *, now: datetime | None = None) -> None:
+    """Site usage at a coarse grain (GST-3): ``last_seen_at`` moves at most once an hour."""
+    now = now or timezone.now()
+    if membership.last_seen_at is None or now - membership.last_seen_at >= SEEN_GRAIN:
+        Membership.objects.filter(pk=membership.pk).update(last_seen_at=now)
+        membership.last_seen_at = now
 
 
 @transaction.atomic

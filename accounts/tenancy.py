@@ -48,6 +48,8 @@ GLOBAL_TABLES_WITH_COMPANY = {
     "consent_consentevent": "the consent ledger, users' and companies' alike; staff look up which companies "
                             "granted support access; append-only",
     "consent_consent": "current consent per subject and purpose, kept with the ledger",
+    "consent_invitationlocator": "a live invitation's expiry and blind index: the expiry sweep and the officer's "
+                                 "removal by email cross companies; no name, address or token",
     "retention_scheduledpurge": "the purge runner finds due purges across companies; survives the purge",
     "retention_legalhold": "the officer's holds, listed across companies; survive the purge",
     "retention_deletioncertificate": "proof of deletion, read by the officer; survives the purge",

@@ -17,4 +17,9 @@ urlpatterns = [
     path("companies/new/", views.company_create, name="company-create"),
     path("companies/manage/", views.manage_first, name="manage-first"),
     path("companies/<int:company_id>/manage/", views.manage, name="manage"),
+    path("companies/<int:company_id>/manage/members/<int:membership_id>/role/", views.member_change,
+         {"action": "role"}, name="member-role"),
+    path("companies/<int:company_id>/manage/members/<int:membership_id>/remove/", views.member_change,
+         {"action": "remove"}, name="member-remove"),
+    path("companies/<int:company_id>/manage/leave/", views.leave, name="leave"),
 ]

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
 from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
+from accounts.exceptions import LastOwner
 from accounts.forms import CompanyForm
+from accounts.models import Membership
 
 
 @login_required
@@ -45,7 +47,7 @@ def manage_first(request: AuthenticatedRequest) -> HttpResponse:
 
 @company_view()
 def manage(request: CompanyRequest) -> HttpResponse:
-    """Manage Soft Helpers: the company's members and their roles."""
+    """Manage Soft Helpers: the company's members (roles, last seen), invitations, export, shutdown."""
     return render(
         request,
         "accounts/manage.html",
@@ -54,6 +56,44 @@ def manage(request: CompanyRequest) -> HttpResponse:
             "company": request.company,
             "membership": request.membership,
             "members": selectors.members_of(request.company),
+            "roles": Membership.Role.choices,
             "memberships": selectors.memberships_of(request.user).filter(company__status="active"),
         },
     )
+
+
+@company_view(roles={Membership.Role.OWNER})
+@require_http_methods(["POST"])
+def member_change(request: CompanyRequest, membership_id: int, action: str) -> HttpResponse:
+    """An owner changes a member's role or removes them; their access ends with the next request."""
+    membership = selectors.membership_in(request.company, membership_id=membership_id)
+    if membership is None:
+        raise Http404
+    try:
+        if action == "remove":
+            services.remove_member(company=request.company, membership=membership, actor=request.user)
+            messages.success(request, f"{membership.user.full_name or 'The member'} no longer has access.")
+        elif request.POST.get("role") in Membership.Role.values:
+            services.change_role(company=request.company, membership=membership, role=request.POST["role"],
+                                 actor=request.user)
+            messages.success(request, "Role changed.")
+        else:
+            messages.error(request, "Choose owner, member or guest.")
+    except LastOwner as exc:
+        messages.error(request, str(exc))
+    if membership.user_id == request.user.pk and action == "remove":
+        return redirect("accounts:company-selection")
+    return redirect("accounts:manage", company_id=request.company.pk)
+
+
+@company_view()
+@require_http_methods(["POST"])
+def leave(request: CompanyRequest) -> HttpResponse:
+    """Leave the company (any role); the last owner is asked to hand over first."""
+    try:
+        services.remove_member(company=request.company, membership=request.membership, actor=request.user)
+    except LastOwner as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:manage", company_id=request.company.pk)
+    messages.success(request, f"You left {request.company.name}.")
+    return redirect("accounts:company-selection")

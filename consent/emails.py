@@ -1,4 +1,4 @@
-"""Messages sent for a consent purpose: each carries its one-click unsubscribe (PUR-1, RFC 8058)."""
+"""Emails of the consent app: purpose messages with their one-click unsubscribe (PUR-1, RFC 8058), invitations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from django.urls import reverse
 from accounts.emails import send_templated_email
 from accounts.models import User
 from consent import purposes
-from consent.models import PurposeMessage
+from consent.models import Invitation, PurposeMessage
+
+INVITATION_HEADER = "X-Soft-Helpers-Invitation"  # "<company>-<invitation>": the local copies an erasure deletes
 
 
 def unsubscribe_url(token: str) -> str:
@@ -33,4 +35,19 @@ def send_purpose_message(message: PurposeMessage, *, user: User, token: str) -> 
         to=user.email, template="purpose_message",
         context={"message": message, "purpose": purposes.get(message.purpose), "unsubscribe_url": unsubscribe_url(token)},
         headers=list_headers(purpose=message.purpose, token=token),
+    )
+
+
+def invitation_url(token: str, *, remove: bool = False) -> str:
+    name = "consent:invitation-remove" if remove else "consent:invitation"
+    return settings.SITE_URL.rstrip("/") + reverse(name, kwargs={"token": token})
+
+
+def send_invitation(invitation: Invitation, *, token: str, tag: str) -> None:
+    """The one invitation email (GST-2): administrative, so no unsubscribe; no tracking pixel."""
+    send_templated_email(
+        to=invitation.email, template="invitation", company_id=invitation.company_id,
+        context={"invitation": invitation, "company": invitation.company, "inviter": invitation.invited_by,
+                 "accept_url": invitation_url(token), "remove_url": invitation_url(token, remove=True)},
+        headers={INVITATION_HEADER: tag},
     )

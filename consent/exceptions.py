@@ -11,3 +11,19 @@ class SupportAccessRefused(ConsentError):
 
 class UnknownUnsubscribeLink(ConsentError):
     """The unsubscribe token is malformed or belongs to no one (any more)."""
+
+
+class InvitationRefused(ConsentError):
+    """An invitation change that cannot be made as asked (the message says why)."""
+
+
+class InvitationQuotaExceeded(ConsentError):
+    """The company has sent as many invitations as it may in 24 hours."""
+
+
+class InvitationUnavailable(ConsentError):
+    """The link leads to no usable invitation; ``state`` says why (replaced, expired, used, …)."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(state)
+        self.state = state

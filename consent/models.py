@@ -6,7 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.tenancy import TenantModel, parent_reference
 from consent.purposes import PURPOSES, Subject
+from privacy.fields import SealedCharField, SealedEmailField, SealedFieldsModel
 
 PURPOSE_CHOICES = [(p.id, p.label) for p in PURPOSES.values()]
 _COMPANY_PURPOSES = [p.id for p in PURPOSES.values() if p.subject is Subject.COMPANY]
@@ -138,3 +140,88 @@ class PurposeMessage(models.Model):
     def progress(self) -> int:
         """Percent of recipients handled (sent or skipped)."""
         return 100 if not self.recipients else (100 * (self.sent + self.skipped)) // self.recipients
+
+
+class Invitation(SealedFieldsModel, TenantModel):
+    """Someone invited to a company by name and email (GST-1), kept only to send that email (GST-3).
+
+    ``name`` and ``email`` are sealed under the company's key and blanked once the invitation is
+    accepted or revoked; an invitation never accepted is deleted after it expires
+    (``consent.invitations.purge_expired``). Its links are ``InvitationLink`` rows, the newest the
+    current one; the blind index and expiry that work across companies need are in
+    ``InvitationLocator``.
+    """
+
+    class Role(models.TextChoices):
+        GUEST = "guest", "Guest (read-only)"
+        MEMBER = "member", "Member"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    name = SealedCharField(max_length=150, blank=True)
+    email = SealedEmailField(max_length=254, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey("accounts.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField()  # of the current link
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "id"], name="consent_invitation_company_id_id_uniq")]
+        indexes = [models.Index(fields=["company", "status", "created_at"], name="invitation_company_status")]
+        permissions = [("remove_invitation", "Remove an invitee's information by email, across companies")]
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk}"
+
+
+class InvitationLink(TenantModel):
+    """One emailed link of an invitation; a resend adds a new one and the older ones answer "replaced".
+
+    The link's token is an HMAC of ``nonce`` under the site's secret key (``consent.invitations``);
+    only ``sha256(token)`` is stored, so a copy of the database cannot open an invitation.
+    """
+
+    invitation = parent_reference(Invitation, related_name="links")
+    nonce = models.CharField(max_length=32)
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "token_hash"], name="invitation_link_token_uniq")]
+        indexes = [models.Index(fields=["company", "invitation"], name="invitation_link_company_inv")]
+
+    def __str__(self) -> str:
+        return f"Invitation link #{self.pk}"
+
+
+class InvitationLocator(models.Model):
+    """Where a live invitation is, for the work that crosses companies (no tenant is current there).
+
+    The expiry sweep finds invitations past ``expires_at``, and the officer's removal by email finds
+    them by ``email_index``: a keyed hash (HMAC under the site's secret key) of the lower-cased
+    address, blank once the invitation is no longer pending. No name, no address, no token.
+    """
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
+    invitation_id = models.BigIntegerField()
+    email_index = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "invitation_id"], name="invitation_locator_unique"),
+            models.UniqueConstraint(fields=["company", "email_index"], condition=~Q(email_index=""),
+                                    name="invitation_one_pending_per_email"),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="invitation_locator_expiry"),
+                   models.Index(fields=["email_index"], name="invitation_locator_email",
+                                condition=~Q(email_index=""))]
+
+    def __str__(self) -> str:
+        return f"Invitation locator #{self.pk}"

@@ -1,4 +1,4 @@
-"""Reads of the consent ledger: a user's consents and history, a company's support access."""
+"""Reads of the consent app: a user's consents and history, a company's support access and invitations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Company, User
 from consent import purposes
-from consent.models import Consent, ConsentEvent
+from consent.models import Consent, ConsentEvent, Invitation
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,13 @@ def support_access(*, company: Company, now: datetime | None = None) -> Consent 
     """The company's support access grant if it is in force now (an expired one is not, sweep or no sweep)."""
     grant = Consent.objects.filter(company=company, purpose=purposes.SUPPORT_ACCESS).first()
     return grant if grant is not None and grant.in_force(now or timezone.now()) else None
+
+
+def pending_invitations(company: Company) -> QuerySet[Invitation]:
+    """The company's invitations still waiting for an answer, newest first (expired ones until the sweep)."""
+    return (Invitation.objects.filter(company=company, status=Invitation.Status.PENDING)
+            .select_related("invited_by").order_by("-created_at", "-id"))
+
+
+def invitation_in(company: Company, *, invitation_id: int) -> Invitation | None:
+    return Invitation.objects.filter(company=company, pk=invitation_id).first()

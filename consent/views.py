@@ -1,12 +1,16 @@
-"""Where people give and withdraw consent: sign-up, Your consents, unsubscribe links, support access."""
+"""Where people give and withdraw consent: sign-up, Your consents, unsubscribe links, support access,
+and invitations (sent by owners, opened, accepted or removed by invitees, removed by the officer)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,9 +25,22 @@ from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
 from accounts.exceptions import EmailAlreadyRegistered
 from accounts.forms import SignUpForm
 from accounts.models import Company, Membership
-from consent import analytics, purposes, selectors, services, support, tokens
-from consent.exceptions import SupportAccessRefused, UnknownUnsubscribeLink
-from consent.forms import MessageConsentsForm, SupportAccessForm
+from accounts.tenancy import tenant_context
+from consent import analytics, invitations, purposes, selectors, services, support, tokens
+from consent.exceptions import (
+    InvitationQuotaExceeded,
+    InvitationRefused,
+    InvitationUnavailable,
+    SupportAccessRefused,
+    UnknownUnsubscribeLink,
+)
+from consent.forms import (
+    InvitationForm,
+    InvitedSignUpForm,
+    MessageConsentsForm,
+    RemoveInviteeForm,
+    SupportAccessForm,
+)
 from consent.models import Method
 
 STAFF_VIEW_ROWS = 50
@@ -157,3 +174,155 @@ def _cookie_page(request: HttpRequest, *, error: bool = False) -> dict[str, obje
     return {"enabled": analytics.enabled(), "choice": analytics.choice_of(request) if analytics.enabled() else None,
             "session_cookie": settings.SESSION_COOKIE_NAME, "csrf_cookie": settings.CSRF_COOKIE_NAME,
             "analytics_cookie": settings.ANALYTICS_COOKIE_NAME, "error": error}
+
+
+# --- invitations (GST-1..4) ---------------------------------------------------------------------
+
+@company_view(roles={Membership.Role.OWNER})
+@require_http_methods(["GET", "POST"])
+def invite(request: CompanyRequest) -> HttpResponse:
+    """Invite someone by name and email; a bad form comes back here with the person's input kept."""
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.invite(company=request.company, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except (InvitationRefused, InvitationQuotaExceeded) as exc:
+            form.add_error(None, str(exc))
+            return _invite_page(request, form, status=429 if isinstance(exc, InvitationQuotaExceeded) else 400)
+        else:
+            messages.success(request, "Invitation sent.")
+            return redirect("accounts:manage", company_id=request.company.pk)
+    return _invite_page(request, form, status=400 if form.errors else 200)
+
+
+def _invite_page(request: CompanyRequest, form: InvitationForm, *, status: int) -> HttpResponse:
+    return render(request, "consent/invite.html", {"form": form, "company": request.company, "tab": "manage",
+                                                   "link_days": settings.INVITATION_LINK_DAYS}, status=status)
+
+
+@company_view(roles={Membership.Role.OWNER})
+@require_POST
+def invitation_action(request: CompanyRequest, pk: int, action: str) -> HttpResponse:
+    """Resend (a new link, the old one replaced) or revoke a pending invitation."""
+    invitation = selectors.invitation_in(request.company, invitation_id=pk)
+    if invitation is None:
+        raise Http404
+    change = invitations.resend if action == "resend" else invitations.revoke
+    try:
+        change(company=request.company, invitation=invitation, actor=request.user)
+    except (InvitationRefused, InvitationQuotaExceeded) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Invitation sent again with a new link." if action == "resend"
+                         else "Invitation revoked; its link no longer works.")
+    return redirect("accounts:manage", company_id=request.company.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link. GET only shows the invitation (mail scanners open links); POST accepts it,
+    for the logged-in invitee or through a new account made here with the invited email."""
+    company_id = invitations.company_of(token)
+    if company_id is None:
+        return _unavailable(request, invitations.LinkState.UNKNOWN)
+    with tenant_context(company_id):
+        opened = invitations.open_link(token)
+        if opened.state is not invitations.LinkState.CURRENT or opened.invitation is None:
+            return _unavailable(request, opened.state)
+        invite_ = opened.invitation
+        signup_form = InvitedSignUpForm(request.POST if request.POST.get("action") == "signup" else None,
+                                        initial={"full_name": invite_.name})
+        consents = MessageConsentsForm(request.POST if request.POST.get("action") == "signup" else None)
+        context = {"invitation": invite_, "token": token, "signup_form": signup_form, "consents": consents,
+                   "same_email": request.user.is_authenticated and
+                   request.user.email.lower() == invite_.email.lower(), "error": ""}
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "signup":
+                if request.user.is_authenticated:
+                    raise InvitationRefused("Log out first to create a new account.")
+                user = _signup_and_accept(token, invite_.email, signup_form, consents)
+                if user is None:
+                    return render(request, "consent/invitation.html", context, status=400)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            elif request.user.is_authenticated:
+                invitations.accept(token=token, user=request.user)
+            else:
+                return redirect_to_login(request.get_full_path())
+        except InvitationUnavailable as exc:
+            return _unavailable(request, invitations.LinkState(exc.state))
+        except InvitationRefused as exc:
+            return render(request, "consent/invitation.html", {**context, "error": str(exc)}, status=403)
+        messages.success(request, f"Welcome to {invite_.company.name}.")
+        return redirect("ledger:company-home", company_id=company_id)
+    return render(request, "consent/invitation.html", context)
+
+
+def _signup_and_accept(token: str, email: str, form: InvitedSignUpForm, consents: MessageConsentsForm) -> Any:
+    """A new account for the invited email, its consent choices and the acceptance: all or nothing."""
+    if not (form.is_valid() and consents.is_valid()):
+        return None
+    try:
+        with transaction.atomic():
+            user = account_services.create_account(email=email, **form.cleaned_data)
+            services.record_signup_consents(user=user, granted=[p for p, on in consents.choices().items() if on])
+            invitations.accept(token=token, user=user)
+    except EmailAlreadyRegistered:
+        form.add_error(None, "An account with this email already exists. Log in to accept the invitation.")
+        return None
+    except ValidationError as exc:
+        form.add_error("password", exc)
+        return None
+    return user
+
+
+@csrf_exempt  # the token in the URL is the authority; the invitee has no session with us
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation_remove(request: HttpRequest, token: str) -> HttpResponse:
+    """Remove my information (GST-4): GET asks, POST erases the invitation at once, with no login."""
+    if request.method == "POST":
+        try:
+            invitations.remove_on_request(token=token)
+        except InvitationUnavailable as exc:
+            return _remove_page(request, exc.state)
+        return _remove_page(request, "removed", status=200)
+    company_id = invitations.company_of(token)
+    opened = invitations.Opened(invitations.LinkState.UNKNOWN)
+    if company_id is not None:
+        with tenant_context(company_id):
+            opened = invitations.open_link(token)
+    if opened.invitation is None or opened.state is invitations.LinkState.USED:
+        return _remove_page(request, opened.state)
+    return _remove_page(request, "ask", token=token, status=200)
+
+
+def _remove_page(request: HttpRequest, state: str, *, token: str = "", status: int | None = None) -> HttpResponse:
+    """Bare like the unsubscribe page: no session, no messages, no cookie for a visitor with no account."""
+    if status is None:
+        status = 410 if state == invitations.LinkState.USED else 404
+    return render(request, "consent/invitation_remove.html", {"state": state, "token": token, "bare": True},
+                  status=status)
+
+
+def _unavailable(request: HttpRequest, state: invitations.LinkState) -> HttpResponse:
+    status = 404 if state is invitations.LinkState.UNKNOWN else 410
+    return render(request, "consent/invitation_unavailable.html",
+                  {"message": invitations.MESSAGES[state], "state": state}, status=status)
+
+
+@staff_member_required
+@permission_required("consent.remove_invitation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def officer_remove_invitations(request: HttpRequest) -> HttpResponse:
+    """The officer's removal of an invitee by email, in every company (GST-4); audited per company."""
+    form = RemoveInviteeForm(request.POST or None)
+    removed = None
+    if request.method == "POST" and form.is_valid():
+        removed = invitations.remove_by_email(email=form.cleaned_data["email"], actor=request.user)  # type: ignore[arg-type]
+        form = RemoveInviteeForm()
+    return render(request, "admin/consent/remove_invitee.html", {
+        **admin.site.each_context(request), "title": "Remove an invitee's information", "form": form,
+        "removed": removed})

@@ -131,6 +131,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     }, "the tenant; an anonymous tombstone survives the purge (RET-5)"),
     "accounts.Membership": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "role", "created_at"), "user": pi(Category.USAGE),
+        "last_seen_at": pi(Category.USAGE),  # at most hourly (GST-3)
     }),
     "accounts.OutboxMessage": ModelPolicy(Scope.SITE, keep(
         "id", "handler", "payload", "created_at", "delivered_at", "attempts", "last_error",
@@ -197,6 +198,19 @@ REGISTRY: dict[str, ModelPolicy] = {
         "id", "purpose", "subject", "text", "created_by_id", "created_at", "status", "queued_at", "recipients",
         "sent", "skipped", "finished_at",
     ), "the officer's messages for a purpose; written for everyone, about no one"),
+    "consent.Invitation": ModelPolicy(Scope.COMPANY, {
+        **keep("id", "company", "role", "status", "created_at", "sent_at", "expires_at", "accepted_at"),
+        "name": pi(Category.IDENTITY, encrypted=True), "email": pi(Category.CONTACT, encrypted=True),
+        "invited_by": pi(Category.USAGE),
+    }, "an invitee's name and email, only to send the invitation (GST-3); deleted at expiry if not accepted"),
+    "consent.InvitationLink": ModelPolicy(Scope.COMPANY, {
+        **keep("id", "company", "invitation", "created_at"),
+        "nonce": pi(Category.CREDENTIALS), "token_hash": pi(Category.CREDENTIALS),
+    }, "the emailed one-time links (GST-2); only their hash is stored", exported=False),
+    "consent.InvitationLocator": ModelPolicy(Scope.COMPANY, {
+        **keep("id", "company", "invitation_id", "expires_at"),
+        "email_index": pi(Category.CONTACT),  # keyed hash of the address, blank once not pending
+    }, "a live invitation's blind index and expiry, for the sweep and the officer", exported=False),
     # --- retention ----------------------------------------------------------------------------
     "retention.ShutdownRequest": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "status", "created_at", "expires_at", "finished_at"),

@@ -25,8 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from email import policy as email_policy
-from email.parser import BytesParser
+from email.message import EmailMessage as ParsedMessage
 from enum import StrEnum
 
 from django.conf import settings
@@ -39,7 +38,7 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.emails import COMPANY_HEADER
-from accounts.mail import list_mail_files
+from accounts.mail import remove_mail_files
 from accounts.models import AuditEvent, Company, Membership
 from accounts.tenancy import TenantModel, tenant_context
 from consent import services as consent_services
@@ -340,16 +339,12 @@ def _add_to_aggregates(counts: list[tuple[str, date, int]]) -> None:
 def _remove_mail_files(company_id: int, addresses: list[str]) -> int:
     """Local mode's mailbox (``var/mail``): messages about the company or to its removed users."""
     wanted = {a.lower() for a in addresses}
-    parser = BytesParser(policy=email_policy.default)
-    removed = 0
-    for path in list_mail_files():
-        with path.open("rb") as handle:
-            headers = parser.parse(handle, headersonly=True)
+
+    def about_company(headers: ParsedMessage) -> bool:
         recipients = {address.addr_spec.lower() for address in getattr(headers["to"], "addresses", ())}
-        if headers.get(COMPANY_HEADER) == str(company_id) or recipients & wanted:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+        return headers.get(COMPANY_HEADER) == str(company_id) or bool(recipients & wanted)
+
+    return remove_mail_files(about_company)
 
 
 def dry_run(*, as_of: datetime | None = None) -> list[tuple[ScheduledPurge, bool, dict[str, int]]]:

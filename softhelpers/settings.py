@@ -171,6 +171,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-exports": {"task": "privacy.expire_exports", "schedule": 3600.0},
     "run-due-purges": {"task": "retention.run_due_purges", "schedule": 3600.0},
     "expire-support-access": {"task": "consent.expire_support_access", "schedule": 300.0},
+    "purge-expired-invitations": {"task": "consent.purge_expired_invitations", "schedule": 60.0},
 }
 
 # --- Caches (axes keeps its failure counters in the database, shared by all processes) ------
@@ -251,6 +252,10 @@ else:
 PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
 PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)
+
+# --- Invitations (GST-1..4) ---------------------------------------------------------------------
+INVITATION_LINK_DAYS = env.int("INVITATION_LINK_DAYS", default=7)  # 1..30, system check consent.E002
+INVITATIONS_PER_COMPANY_PER_DAY = env.int("INVITATIONS_PER_COMPANY_PER_DAY", default=50)
 
 # --- Retention: Shutdown Company and the purge (retention/README.md) ---------------------------
 RETENTION_GRACE_DAYS = env.int("RETENTION_GRACE_DAYS", default=30)  # 0..30, system check retention.E001

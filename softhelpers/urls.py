@@ -3,7 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import CompanyListView, ObtainTokenView
-from consent.api import MyConsentsView, MyConsentView
+from consent.api import (
+                         InvitationDetailView,
+                         InvitationListView,
+                         InvitationResendView,
+                         MyConsentsView,
+                         MyConsentView,
+)
 from ledger.api import router as ledger_router
 from softhelpers import views
 
@@ -12,6 +18,10 @@ api_v1 = [
     path("companies/", CompanyListView.as_view(), name="api-companies"),
     path("me/consents/", MyConsentsView.as_view(), name="my-consents"),
     path("me/consents/<str:purpose>/", MyConsentView.as_view(), name="my-consent"),
+    path("companies/<int:company_id>/invitations/", InvitationListView.as_view(), name="invitation-list"),
+    path("companies/<int:company_id>/invitations/<int:pk>/", InvitationDetailView.as_view(), name="invitation-detail"),
+    path("companies/<int:company_id>/invitations/<int:pk>/resend/", InvitationResendView.as_view(),
+         name="invitation-resend"),
     *ledger_router.urls,
 ]
 

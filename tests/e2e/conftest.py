@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,40 @@ def browser() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+@contextmanager
+def fresh_page(browser: Any) -> Iterator[Any]:
+    """A page in a browser context of its own: no cookie of any other page's person."""
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    with fresh_page(browser) as page:
+        yield page
+
+
+@pytest.fixture
+def local_mail(settings: Any, tmp_path: Path, live_server: Any) -> Path:
+    """Emails as ``.eml`` files (the dev mailbox reads them) with links to the live server."""
+    settings.EMAIL_BACKEND = "accounts.mail.EmlFileBackend"
+    settings.MAIL_DIR = tmp_path / "mail"
+    settings.SITE_URL = live_server.url
+    return settings.MAIL_DIR
+
+
+def log_in(page: Any, base: str, email: str) -> None:
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
 
 
 def screenshot(page: Any, name: str) -> None:

@@ -10,27 +10,17 @@ from playwright.sync_api import expect
 from accounts import outbox
 from accounts.models import Company
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import fresh_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.policy("CON-3"),
               pytest.mark.policy("CON-4")]
 
 
-def _log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
-def test_owner_shuts_down_the_company_from_the_emailed_link(live_server, browser, page, acme, bob, settings, tmp_path):
-    settings.EMAIL_BACKEND = "accounts.mail.EmlFileBackend"
-    settings.MAIL_DIR = tmp_path / "mail"
-    settings.SITE_URL = live_server.url
+def test_owner_shuts_down_the_company_from_the_emailed_link(live_server, browser, page, acme, bob, local_mail):
     base = live_server.url
     company_home = f"{base}/companies/{acme.company.pk}/"
 
-    _log_in(page, base, acme.owner.email)
+    log_in(page, base, acme.owner.email)
     expect(page.get_by_role("heading", name="Company Selection")).to_be_visible()
     page.get_by_role("link", name="Manage Soft Helpers").click()
     page.get_by_role("link", name="Shutdown Company").click()
@@ -58,9 +48,8 @@ def test_owner_shuts_down_the_company_from_the_emailed_link(live_server, browser
     screenshot(page, "company-closed")
     assert page.goto(company_home).status == 404
 
-    member = browser.new_context().new_page()
-    _log_in(member, base, bob.email)
-    expect(member.get_by_role("heading", name="Company Selection")).to_be_visible()
-    expect(member.get_by_role("row").filter(has_text="Acme")).to_contain_text("No longer available")
-    assert member.goto(company_home).status == 404
-    member.context.close()
+    with fresh_page(browser) as member:
+        log_in(member, base, bob.email)
+        expect(member.get_by_role("heading", name="Company Selection")).to_be_visible()
+        expect(member.get_by_role("row").filter(has_text="Acme")).to_contain_text("No longer available")
+        assert member.goto(company_home).status == 404

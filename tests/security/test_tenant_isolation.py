@@ -18,18 +18,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from knox.models import AuthToken
 
+from accounts.models import Membership
 from accounts.tenancy import tenant_context
+from consent import invitations
+from consent.models import Invitation
 from ledger.models import BankConnection
 from ledger.resources import BY_SLUG
 from privacy import exports
 from privacy import services as privacy_services
 from privacy.models import DataExport
-from tests.conftest import Tenant
+from tests.conftest import Tenant, add_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("RET-2"), pytest.mark.policy("SAF-3")]
 
 METHODS = ("get", "post", "put", "patch", "delete")
-SPECIAL_MODELS = {"ledger:bank-connections-disconnect": BankConnection}
+SPECIAL_MODELS = {"ledger:bank-connections-disconnect": BankConnection, "consent:invitation-resend": Invitation,
+                  "consent:invitation-revoke": Invitation}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,24 @@ def _ready_export(tenant: Tenant) -> DataExport:
     return export
 
 
+def _invitation(tenant: Tenant) -> Invitation:
+    """A pending invitation of ``tenant`` (made once per test), its name holding the tenant's secret."""
+    with tenant_context(tenant.company.pk):
+        found = Invitation.objects.filter(company=tenant.company, status=Invitation.Status.PENDING).first()
+        return found or invitations.invite(company=tenant.company, name=f"{tenant.contact.name} Guest",
+                                           email=f"invitee{tenant.company.pk}@guest.example", role="guest",
+                                           actor=tenant.owner)
+
+
+def _membership(tenant: Tenant) -> Membership:
+    """A guest's membership of ``tenant`` (made once per test): the member routes' object."""
+    found = Membership.objects.filter(company=tenant.company, role=Membership.Role.GUEST).first()
+    if found is None:
+        user = add_member(tenant.company, email=f"guest{tenant.company.pk}@guest.example", role="guest")
+        found = Membership.objects.get(company=tenant.company, user=user)
+    return found
+
+
 def _shutdown_token(tenant: Tenant, *, real: bool) -> str:
     """A working Shutdown Company link of the tenant's owner, or a made-up one."""
     if not real:
@@ -105,7 +127,9 @@ def _url(route: Route, company_id: int, objects: Tenant, *, own: bool = False) -
     if "pk" in route.params:
         model = route.model()
         assert model is not None, f"classify route {route.name}: which model does its pk name?"
-        kwargs["pk"] = objects.objects()[model].pk
+        kwargs["pk"] = _invitation(objects).pk if model is Invitation else objects.objects()[model].pk
+    if "membership_id" in route.params:
+        kwargs["membership_id"] = _membership(objects).pk
     return reverse(route.name, kwargs=kwargs)
 
 
@@ -141,6 +165,10 @@ def test_alice_gets_404_for_globex_by_every_method(route, acme, globex, client, 
                 continue
             assert response.status_code == 404, (method, url, response.status_code)
     with tenant_context(globex.company.pk):
+        # Globex's invitation is still pending and its guest still a guest (when the route made them).
+        assert not Invitation.objects.exclude(status=Invitation.Status.PENDING).exists()
+        assert set(Membership.objects.filter(company=globex.company).values_list("role", flat=True)) <= {
+            Membership.Role.OWNER, Membership.Role.GUEST}
         for record in globex.objects().values():
             fresh = type(record).objects.get(pk=record.pk)
             assert fresh.__dict__.keys() == record.__dict__.keys()
