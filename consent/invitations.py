@@ -37,6 +37,7 @@ from accounts.mail import remove_mail_files
 from accounts.models import AuditEvent, Company, Membership, OutboxMessage, User
 from accounts.tenancy import tenant_context, tenant_service
 from consent import emails
+from consent import services as consent_services
 from consent.exceptions import InvitationQuotaExceeded, InvitationRefused, InvitationUnavailable
 from consent.models import Invitation, InvitationLink, InvitationLocator
 
@@ -97,18 +98,26 @@ def company_of(token: str) -> int | None:
     return int(match[1]) if match else None
 
 
-def open_link(token: str, *, now: datetime | None = None, lock: bool = False) -> Opened:
-    """The link's invitation and state, read in the company's tenant context (``company_of``)."""
+def open_link(token: str, *, now: datetime | None = None, lock: bool = False, closed_too: bool = False) -> Opened:
+    """The link's invitation and state, read in the company's tenant context (``company_of``).
+
+    A closed company's links lead nowhere, except for the invitee's removal (``closed_too``):
+    that must work at once, not when the purge comes.
+    """
     now = now or timezone.now()
     company_id = company_of(token)
-    if company_id is None or not Company.objects.filter(pk=company_id, status=Company.Status.ACTIVE).exists():
+    if company_id is None or not (closed_too or Company.objects.filter(
+            pk=company_id, status=Company.Status.ACTIVE).exists()):
         return Opened(LinkState.UNKNOWN)
     link = InvitationLink.objects.filter(company_id=company_id, token_hash=_hash(token)).first()
     if link is None:
         return Opened(LinkState.UNKNOWN)
     invitations = Invitation.objects.filter(company_id=company_id, pk=link.invitation_id).select_related(
         "company", "invited_by")
-    invitation = (invitations.select_for_update(of=("self",)) if lock else invitations).get()
+    # .first(): a removal or the sweep may have deleted it since the link was read
+    invitation = (invitations.select_for_update(of=("self",)) if lock else invitations).first()
+    if invitation is None:
+        return Opened(LinkState.UNKNOWN)
     newest = InvitationLink.objects.filter(company_id=company_id, invitation_id=invitation.pk).order_by("-id").first()
     if invitation.status == Invitation.Status.ACCEPTED:
         state = LinkState.USED
@@ -223,7 +232,34 @@ def accept(*, token: str, user: User, now: datetime | None = None) -> Membership
         return membership
 
 
-def remove_on_request(*, token: str) -> None:
+@transaction.atomic
+def accept_with_new_account(*, token: str, full_name: str, password: str, consents: list[str],
+                            now: datetime | None = None) -> User:
+    """Sign up through the link: an account for the invited email, its consent choices, the acceptance.
+
+    All or nothing. Raise what ``accept`` and ``create_account`` raise (EmailAlreadyRegistered,
+    ValidationError for a weak password).
+    """
+    company_id = company_of(token)
+    if company_id is None:
+        raise InvitationUnavailable(LinkState.UNKNOWN)
+    with tenant_context(company_id):
+        opened = open_link(token, now=now)
+        if opened.state is not LinkState.CURRENT or opened.invitation is None:
+            raise InvitationUnavailable(opened.state)
+        email = opened.invitation.email
+    user = account_services.create_account(email=email, password=password, full_name=full_name)
+    consent_services.record_signup_consents(user=user, granted=consents, now=now)
+    accept(token=token, user=user, now=now)
+    return user
+
+
+def removable(opened: Opened) -> bool:
+    """Whether Remove my information has something to remove (an accepted invitation holds nothing)."""
+    return opened.invitation is not None and opened.state is not LinkState.USED
+
+
+def remove_on_request(*, token: str, now: datetime | None = None) -> None:
     """Remove my information (GST-4): any link of the invitation, with no login, erases it at once.
 
     Raise InvitationUnavailable for a link that leads to nothing (already removed, or never was) or
@@ -233,51 +269,64 @@ def remove_on_request(*, token: str) -> None:
     if company_id is None:
         raise InvitationUnavailable(LinkState.UNKNOWN)
     with tenant_context(company_id):
-        opened = open_link(token, lock=True)
-        if opened.invitation is None or opened.state is LinkState.USED:
+        opened = open_link(token, lock=True, closed_too=True)
+        if opened.invitation is None or not removable(opened):
             # Accepted: nothing of the invitee is left on it; their name and email are their account's now.
             raise InvitationUnavailable(opened.state)
         erase(opened.invitation)
         record_event(event=AuditEvent.Event.INVITATION_REMOVED, company_id=company_id, actor_id=None,
-                     subject=opened.invitation, data={"by": "invitee"})
+                     subject=opened.invitation, data={"by": "invitee"}, now=now)
 
 
 # --- the officer's and the system's side ------------------------------------------------------------
 
 @transaction.atomic
-def remove_by_email(*, email: str, actor: User) -> int:
+def remove_by_email(*, email: str, actor: User, now: datetime | None = None) -> int:
     """The officer's removal of an invitee (GST-4), in every company that has a pending invitation for them."""
-    locators = list(InvitationLocator.objects.filter(email_index=email_index(email)).select_for_update())
-    for locator in locators:
-        with tenant_context(locator.company_id):
-            invitation = Invitation.objects.filter(company_id=locator.company_id, pk=locator.invitation_id).first()
-            _erase_rows(locator.company_id, [locator.invitation_id])
-            record_event(event=AuditEvent.Event.INVITATION_REMOVED, company_id=locator.company_id,
-                         actor_id=actor.pk, subject=invitation, data={"by": "officer"})
-    _remove_mail({mail_tag(locator.company_id, locator.invitation_id) for locator in locators})
-    return len(locators)
+    found = list(InvitationLocator.objects.filter(email_index=email_index(email))
+                 .values_list("company_id", "invitation_id"))
+    removed = 0
+    for company_id, invitation_id in found:
+        with tenant_context(company_id):
+            for invitation in _lock_for_erasure(company_id, [invitation_id]):
+                erase(invitation)
+                record_event(event=AuditEvent.Event.INVITATION_REMOVED, company_id=company_id, actor_id=actor.pk,
+                             subject=invitation, data={"by": "officer"}, now=now)
+                removed += 1
+    return removed
 
 
 @transaction.atomic
 def purge_expired(*, as_of: datetime | None = None, batch: int = 1000) -> int:
     """Delete up to ``batch`` invitations past their expiry that were not accepted (GST-3); keep their count.
 
-    Safe to run twice and beside itself (``SKIP LOCKED``): each locator is claimed once.
+    Safe to run twice and beside itself: each invitation is claimed under its row lock
+    (``SKIP LOCKED``) and its expiry checked again there (a resend may have just moved it).
     """
     as_of = as_of or timezone.now()
-    due = list(InvitationLocator.objects.filter(expires_at__lte=as_of).select_for_update(skip_locked=True)
-               .order_by("company_id", "invitation_id").values_list("company_id", "invitation_id")[:batch])
+    due = list(InvitationLocator.objects.filter(expires_at__lte=as_of).order_by("expires_at")
+               .values_list("company_id", "invitation_id")[:batch])
     by_company: dict[int, list[int]] = {}
     for company_id, invitation_id in due:
         by_company.setdefault(company_id, []).append(invitation_id)
+    deleted = 0
     for company_id, invitation_ids in by_company.items():
         with tenant_context(company_id):
-            _erase_rows(company_id, invitation_ids)
-    _remove_mail({mail_tag(company_id, invitation_id) for company_id, invitation_id in due})
-    if due:
+            claimed = [i for i in _lock_for_erasure(company_id, invitation_ids, skip_locked=True)
+                       if i.status != Invitation.Status.ACCEPTED and i.expires_at <= as_of]
+            _erase_rows(company_id, [i.pk for i in claimed])
+            _remove_mail({mail_tag(company_id, i.pk) for i in claimed})
+            deleted += len(claimed)
+    if deleted:
         record_event(event=AuditEvent.Event.INVITATIONS_EXPIRED, company_id=None, actor_id=None,
-                     data={"count": len(due)}, now=as_of)
-    return len(due)
+                     data={"count": deleted}, now=as_of)
+    return deleted
+
+
+def _lock_for_erasure(company_id: int, invitation_ids: list[int], *, skip_locked: bool = False) -> list[Invitation]:
+    """The invitations locked first, then their links and locator: the order every writer here keeps."""
+    return list(Invitation.objects.select_for_update(skip_locked=skip_locked)
+                .filter(company_id=company_id, pk__in=invitation_ids).order_by("pk"))
 
 
 def erase(invitation: Invitation) -> None:
@@ -297,7 +346,11 @@ def _erase_rows(company_id: int, invitation_ids: list[int]) -> None:
 
 
 def _remove_mail(tags: set[str]) -> None:
-    """Local mode's copies of those invitations' emails (``var/mail``); nothing to do elsewhere."""
+    """Local mode's copies of those invitations' emails (``var/mail``); nothing to do elsewhere.
+
+    Before the commit, on purpose: a rollback then costs a local copy of an email, while a crash
+    after the commit could otherwise leave one behind for good.
+    """
     if tags:
         remove_mail_files(lambda headers: headers.get(emails.INVITATION_HEADER) in tags)
 
@@ -349,7 +402,9 @@ def _reserve_email(company: Company, now: datetime) -> None:
     """Count this email against the company's daily allowance, under a lock (no two sends race past it)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_QUOTA_LOCK, company.pk])
-    sent = InvitationLink.objects.filter(company=company, created_at__gt=now - QUOTA_WINDOW).count()
+    # From the audit trail, which removals cannot shorten (the links go with a removed invitation).
+    sent = AuditEvent.objects.filter(company_id=company.pk, created_at__gt=now - QUOTA_WINDOW, event__in=[
+        AuditEvent.Event.INVITATION_SENT, AuditEvent.Event.INVITATION_RESENT]).count()
     if sent >= settings.INVITATIONS_PER_COMPANY_PER_DAY:
         raise InvitationQuotaExceeded(
             f"This company has sent {settings.INVITATIONS_PER_COMPANY_PER_DAY} invitations in the last 24 hours, "
@@ -379,3 +434,4 @@ def _forget_invitee(invitation: Invitation) -> None:
     invitation.save(update_fields=["status", "name", "email", "accepted_at"])
     InvitationLocator.objects.filter(company_id=invitation.company_id, invitation_id=invitation.pk).update(
         email_index="")
+    _remove_mail({mail_tag(invitation.company_id, invitation.pk)})  # the email quoted the name and address

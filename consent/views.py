@@ -3,8 +3,6 @@ and invitations (sent by owners, opened, accepted or removed by invitees, remove
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -24,7 +22,7 @@ from accounts import services as account_services
 from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
 from accounts.exceptions import EmailAlreadyRegistered
 from accounts.forms import SignUpForm
-from accounts.models import Company, Membership
+from accounts.models import Company, Membership, User
 from accounts.tenancy import tenant_context
 from consent import analytics, invitations, purposes, selectors, services, support, tokens
 from consent.exceptions import (
@@ -244,7 +242,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             if request.POST.get("action") == "signup":
                 if request.user.is_authenticated:
                     raise InvitationRefused("Log out first to create a new account.")
-                user = _signup_and_accept(token, invite_.email, signup_form, consents)
+                user = _signup_and_accept(token, signup_form, consents)
                 if user is None:
                     return render(request, "consent/invitation.html", context, status=400)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -261,22 +259,17 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "consent/invitation.html", context)
 
 
-def _signup_and_accept(token: str, email: str, form: InvitedSignUpForm, consents: MessageConsentsForm) -> Any:
-    """A new account for the invited email, its consent choices and the acceptance: all or nothing."""
+def _signup_and_accept(token: str, form: InvitedSignUpForm, consents: MessageConsentsForm) -> User | None:
     if not (form.is_valid() and consents.is_valid()):
         return None
     try:
-        with transaction.atomic():
-            user = account_services.create_account(email=email, **form.cleaned_data)
-            services.record_signup_consents(user=user, granted=[p for p, on in consents.choices().items() if on])
-            invitations.accept(token=token, user=user)
+        return invitations.accept_with_new_account(
+            token=token, consents=[p for p, on in consents.choices().items() if on], **form.cleaned_data)
     except EmailAlreadyRegistered:
         form.add_error(None, "An account with this email already exists. Log in to accept the invitation.")
-        return None
     except ValidationError as exc:
         form.add_error("password", exc)
-        return None
-    return user
+    return None
 
 
 @csrf_exempt  # the token in the URL is the authority; the invitee has no session with us
@@ -293,8 +286,8 @@ def invitation_remove(request: HttpRequest, token: str) -> HttpResponse:
     opened = invitations.Opened(invitations.LinkState.UNKNOWN)
     if company_id is not None:
         with tenant_context(company_id):
-            opened = invitations.open_link(token)
-    if opened.invitation is None or opened.state is invitations.LinkState.USED:
+            opened = invitations.open_link(token, closed_too=True)
+    if not invitations.removable(opened):
         return _remove_page(request, opened.state)
     return _remove_page(request, "ask", token=token, status=200)
 

@@ -19,6 +19,9 @@ from functools import cache
 
 REDACTED = "[redacted]"
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# A link's secret in a logged path ("Forbidden: /invitations/7-<64 hex>/"): unsubscribe, invitation,
+# shutdown and download tokens are all 32 or more hex characters.
+LINK_SECRET = re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{32,}(?![0-9a-fA-F])")
 SQL_SHAPE = re.compile(r"^\s*(?P<verb>\w+)\b.*?\b(?:FROM|INTO|UPDATE|TABLE)\s+\"?(?P<table>[\w.]+)", re.I | re.S)
 
 
@@ -35,7 +38,7 @@ def _personal_keys() -> re.Pattern[str]:
 
 def scrub(text: str) -> str:
     text = _personal_keys().sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", text)
-    return EMAIL.sub(REDACTED, text)
+    return LINK_SECRET.sub(REDACTED, EMAIL.sub(REDACTED, text))
 
 
 def _sql_summary(sql: object) -> str:

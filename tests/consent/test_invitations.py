@@ -621,3 +621,39 @@ def test_the_remove_link_of_an_accepted_invitation_says_so_and_deletes_nothing(a
         assert response.status_code == 410 and b"This invitation was accepted" in response.content, method
     assert _rows_of(invitation.pk, acme.company.pk) == (1, 1, 0)
     assert Membership.objects.filter(company=acme.company, user=invitee).exists()
+
+
+@pytest.mark.policy("GST-4")
+def test_remove_my_information_works_at_once_even_after_the_company_closed(acme, client):
+    from retention import services as retention_services
+    from retention.models import ScheduledPurge
+
+    invitation = _invite(acme)
+    token = _token(invitation)
+    retention_services.close_company(company=acme.company, actor=None, reason=ScheduledPurge.Reason.OFFICER,
+                                     note="letter", now=NOW)
+    assert client.get(f"/invitations/{token}/").status_code == 404  # nothing to accept any more
+    assert client.get(f"/invitations/{token}/remove/").status_code == 200
+    assert client.post(f"/invitations/{token}/remove/").status_code == 200
+    assert _rows_of(invitation.pk, acme.company.pk) == (0, 0, 0)
+
+
+@pytest.mark.policy("SAF-3")
+def test_removing_invitations_gives_no_more_room_under_the_daily_allowance(acme, settings, client):
+    settings.INVITATIONS_PER_COMPANY_PER_DAY = 1
+    invitation = _invite(acme, now=NOW)
+    assert client.post(f"/invitations/{_token(invitation)}/remove/").status_code == 200
+    with pytest.raises(invitations.InvitationQuotaExceeded):
+        _invite(acme, email="next@guest.example", now=NOW + timedelta(hours=1))
+
+
+def test_a_refused_link_leaves_no_secret_in_the_logs(acme, globex, client, caplog):
+    invitation = _invite(acme)
+    token = _token(invitation)
+    client.force_login(globex.owner)
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.post(f"/invitations/{token}/", {"action": "accept"}).status_code == 403
+    from privacy.log_scrubbing import scrub
+
+    logged = " ".join(scrub(r.getMessage()) for r in caplog.records)
+    assert "Forbidden" in logged and token.split("-")[1] not in logged
