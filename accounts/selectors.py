@@ -42,7 +42,6 @@ def resolve_membership(*, user: User | AnonymousUser, company_id: int) -> Member
     return membership
 
 
-
 def users_without_active_company(user_ids: Collection[int]) -> list[int]:
     """Of ``user_ids``, those who belong to no active company (nothing left for them to open)."""
     active = set(Membership.objects.filter(user_id__in=user_ids, company__status=Company.Status.ACTIVE)

@@ -73,7 +73,6 @@ class Opened:
 
     state: LinkState
     invitation: Invitation | None = None
-    link: InvitationLink | None = None
 
 
 # --- tokens and the blind index -------------------------------------------------------------------
@@ -129,7 +128,7 @@ def open_link(token: str, *, now: datetime | None = None, lock: bool = False, cl
         state = LinkState.EXPIRED
     else:
         state = LinkState.CURRENT
-    return Opened(state, invitation, link)
+    return Opened(state, invitation)
 
 
 # --- the owner's side --------------------------------------------------------------------------------
@@ -217,7 +216,7 @@ def accept(*, token: str, user: User, now: datetime | None = None) -> Membership
         invitation = opened.invitation
         if opened.state is not LinkState.CURRENT or invitation is None:
             raise InvitationUnavailable(opened.state)
-        if invitation.email.lower() != user.email.lower():
+        if not is_for(invitation, user):
             raise InvitationRefused("This invitation is for another email address. Log in with the invited "
                                     "address to accept it.")
         company = invitation.company
@@ -252,6 +251,11 @@ def accept_with_new_account(*, token: str, full_name: str, password: str, consen
     consent_services.record_signup_consents(user=user, granted=consents, now=now)
     accept(token=token, user=user, now=now)
     return user
+
+
+def is_for(invitation: Invitation, user: User) -> bool:
+    """The invitation names this user's email (case aside): only they may accept it."""
+    return invitation.email.lower() == user.email.lower()
 
 
 def removable(opened: Opened) -> bool:

@@ -235,8 +235,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                                         initial={"full_name": invite_.name})
         consents = MessageConsentsForm(request.POST if request.POST.get("action") == "signup" else None)
         context = {"invitation": invite_, "token": token, "signup_form": signup_form, "consents": consents,
-                   "same_email": request.user.is_authenticated and
-                   request.user.email.lower() == invite_.email.lower(), "error": ""}
+                   "same_email": request.user.is_authenticated and invitations.is_for(invite_, request.user),
+                   "error": ""}
     if request.method == "POST":
         try:
             if request.POST.get("action") == "signup":

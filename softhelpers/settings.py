@@ -191,6 +191,8 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 12 * 3600  # server-side ceiling even if the browser keeps running
 SESSION_COOKIE_HTTPONLY = True
+# Flash messages can name a company or a person ("Welcome to Acme."): kept with the session, never in a cookie (COO-2).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -647,6 +647,7 @@ def test_removing_invitations_gives_no_more_room_under_the_daily_allowance(acme,
         _invite(acme, email="next@guest.example", now=NOW + timedelta(hours=1))
 
 
+@pytest.mark.policy("SAF-3")
 def test_a_refused_link_leaves_no_secret_in_the_logs(acme, globex, client, caplog):
     invitation = _invite(acme)
     token = _token(invitation)
@@ -657,3 +658,12 @@ def test_a_refused_link_leaves_no_secret_in_the_logs(acme, globex, client, caplo
 
     logged = " ".join(scrub(r.getMessage()) for r in caplog.records)
     assert "Forbidden" in logged and token.split("-")[1] not in logged
+
+
+@pytest.mark.policy("COO-2")
+def test_a_confirmation_naming_the_company_travels_with_the_session_not_in_a_cookie(acme, bob, client):
+    client.force_login(bob)
+    response = client.post(f"/companies/{acme.company.pk}/manage/leave/")
+    assert response.status_code == 302 and set(response.cookies) <= {"sessionid", "csrftoken"}
+    assert all("Acme" not in morsel.value for morsel in response.cookies.values())
+    assert b"You left Acme" in client.get(response["Location"]).content
