@@ -173,6 +173,9 @@ class AuditEvent(models.Model):
         OFFICER_CREATED = "officer.created", "Privacy officer account created"
         ADMIN_CHANGED = "admin.changed", "Changed through the admin"
         MESSAGE_QUEUED = "message.queued", "Message queued to consenting users"
+        POLICY_DRAFTED = "policy.drafted", "Privacy policy version drafted"
+        POLICY_PUBLISHED = "policy.published", "Privacy policy version published"
+        POLICY_NOTICES_QUEUED = "policy.notices_queued", "Policy change notices queued"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

@@ -34,6 +34,11 @@ PERMISSIONS = [
     "consent.send_purposemessage",
     "consent.view_company_data",  # the audited staff view, under the company's own support grant
     "consent.remove_invitation",  # an invitee's removal by email (GST-4): deletes, shows nothing
+    "privacy.view_policyversion",
+    "privacy.add_policyversion",  # drafts, through privacy.policy
+    "privacy.change_policyversion",  # drafts only: a published version is final
+    "privacy.delete_policyversion",  # drafts only
+    "privacy.publish_policyversion",
     "retention.view_scheduledpurge",
     "retention.view_legalhold",
     "retention.add_legalhold",  # placed through retention.services; released by the admin action

@@ -60,7 +60,7 @@ def record(*, subject: Subject, purpose: str, granted: bool, method: str, actor:
         return None
     previous = ConsentEvent.objects.filter(**who).order_by("-id").values_list("hash", flat=True).first()
     event = ConsentEvent(**who, purpose=purpose, granted=granted, at=now, expires_at=expires_at if granted else None,
-                         policy_version=policy.CURRENT_VERSION, method=method,
+                         policy_version=policy.current_label(now=now), method=method,
                          actor_id=actor.pk if actor else None, prev_hash=previous or GENESIS)
     event.hash = _digest(event.prev_hash, event)
     event.save(force_insert=True)

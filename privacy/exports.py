@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company
 from accounts.tenancy import tenant_context
-from privacy import registry
+from privacy import policy, registry
 from privacy.models import DataExport
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,8 @@ def _write_zip(path: Path, company_id: int, export: DataExport, chosen: list[typ
     path.touch(mode=0o600)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", render_to_string("privacy/export_readme.txt", {
-            "company_id": company_id, "created_at": timezone.now(),
+            "company_id": company_id, "created_at": timezone.now(), "policy_version": policy.current_label(),
+            "site_url": settings.SITE_URL.rstrip("/"),
             "files": [m._meta.label for m in chosen]}))
         for model in chosen:
             fields = exported_fields(model)

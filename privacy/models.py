@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import models
 from django.utils import timezone
 
@@ -37,3 +39,71 @@ class DataExport(TenantModel):
     @property
     def in_progress(self) -> bool:
         return self.status in {self.Status.PENDING, self.Status.RUNNING}
+
+
+class PolicyVersionQuerySet(models.QuerySet["PolicyVersion"]):
+    def published(self) -> PolicyVersionQuerySet:
+        return self.filter(published_at__isnull=False)
+
+    def in_force_on(self, day: date) -> PolicyVersionQuerySet:
+        """Published versions effective on ``day``, the one in force first."""
+        return self.published().filter(effective_on__lte=day).order_by("-effective_on", "-published_at")
+
+
+class PolicyVersion(models.Model):
+    """One version of the privacy policy (ACC-3, NOT-1); a reference table, the same for everyone.
+
+    A draft may be edited; once published, its row can never change nor be deleted: a trigger
+    (migration 0005) refuses it in the database, for every role. ``sha256`` is the digest of
+    ``text`` encoded as UTF-8, set when it is published.
+    """
+
+    label = models.SlugField(max_length=20, unique=True, help_text="Usually the effective date, e.g. 2027-01-31")
+    effective_on = models.DateField()
+    text = models.TextField(max_length=200_000)
+    summary = models.TextField(max_length=2000, help_text="What changed, in a few plain sentences")
+    material = models.BooleanField(
+        default=False, help_text="A material change is emailed to every user and shown to them until they read it")
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by_id = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    objects = PolicyVersionQuerySet.as_manager()
+
+    class Meta:
+        permissions = [("publish_policyversion", "Publish a privacy policy version")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(published_at__isnull=True) | ~models.Q(sha256=""),
+                                   name="policy_published_has_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Privacy policy {self.label}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class PolicyNotice(models.Model):
+    """A user's notice of a material policy change: emailed once, shown until read (ACC-3).
+
+    One row per (user, version), made by the fan-out with ``ON CONFLICT DO NOTHING``, so running
+    it again sends nothing more. Deleted with the user's other records when the purge
+    anonymises them.
+    """
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="notices")
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="policy_notice_once")]
+        indexes = [models.Index(fields=["user"], name="policy_notice_unread", condition=models.Q(read_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"Policy notice #{self.pk}"

@@ -147,6 +147,13 @@ REGISTRY: dict[str, ModelPolicy] = {
         # The name is random; the file it names holds the company's personal data until deleted.
         "file_name": pi(Category.FINANCIAL),
     }, "the ZIP file is deleted on download or expiry", exported=False),
+    "privacy.PolicyVersion": ModelPolicy(Scope.SITE, keep(
+        "id", "label", "effective_on", "text", "summary", "material", "created_by_id", "created_at", "published_at",
+        "published_by_id", "sha256",
+    ), "the privacy policy's versions (ACC-3, NOT-1): a reference table, the same for everyone", exported=False),
+    "privacy.PolicyNotice": ModelPolicy(Scope.USER, {
+        **keep("id", "version", "created_at", "emailed_at", "read_at"), "user": pi(Category.USAGE),
+    }, "who was told of a material policy change, and whether they read it (ACC-3)", exported=False),
     # --- ledger -------------------------------------------------------------------------------
     "ledger.Contact": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "created_at"),

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import CompanyRequest, company_view
 from accounts.models import Membership
-from privacy import selectors, services
+from privacy import policy, selectors, services
 from privacy.exceptions import ExportUnavailable
+from privacy.models import PolicyVersion
 
 OWNER = {Membership.Role.OWNER}
 
@@ -43,3 +46,56 @@ def export_download(request: CompanyRequest, export_id: int, token: str) -> Http
                       {"company": request.company, "message": str(exc), "tab": "manage"}, status=410)
     return FileResponse(handle, as_attachment=True, content_type="application/zip",
                         filename=f"softhelpers-company-{request.company.pk}-export.zip")
+
+
+# --- the policy, public (NOT-1, ACC-3) --------------------------------------------------------------
+
+@require_http_methods(["GET", "HEAD"])
+def policy_page(request: HttpRequest) -> HttpResponse:
+    """The policy in force, with any published version that takes effect later."""
+    version = policy.in_force()
+    if version is None:
+        raise Http404
+    return render(request, "privacy/policy.html", {"version": version, "upcoming": policy.upcoming()})
+
+
+@require_http_methods(["GET", "HEAD"])
+def policy_history(request: HttpRequest) -> HttpResponse:
+    current = policy.in_force()
+    return render(request, "privacy/versions.html", {"versions": policy.history(), "current": current})
+
+
+def _published_or_404(label: str) -> PolicyVersion:
+    version = policy.published(label)
+    if version is None:
+        raise Http404
+    return version
+
+
+@require_http_methods(["GET", "HEAD"])
+def policy_version(request: HttpRequest, label: str) -> HttpResponse:
+    """One version's exact text and digest; opening it is reading its notice (the banner goes)."""
+    version = _published_or_404(label)
+    if request.user.is_authenticated and request.method == "GET":
+        policy.mark_read(user=request.user, version=version)
+    return render(request, "privacy/version.html", {"version": version, "current": policy.in_force()})
+
+
+@require_http_methods(["GET", "HEAD"])
+def policy_version_text(request: HttpRequest, label: str) -> HttpResponse:
+    """The text as published, byte for byte: its sha256 is the one the version page shows."""
+    version = _published_or_404(label)
+    response = HttpResponse(version.text.encode(), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="privacy-policy-{version.label}.txt"'
+    return response
+
+
+@login_required
+@require_POST
+def dismiss_policy_notice(request: HttpRequest, label: str) -> HttpResponse:
+    version = _published_or_404(label)
+    policy.mark_read(user=request.user, version=version)  # type: ignore[arg-type]
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = "/"
+    return redirect(back)

@@ -240,6 +240,7 @@ def _cleanup(purge: ScheduledPurge, now: datetime) -> None:
     orphans = account_selectors.users_without_any_company(purge.member_ids)
     former_emails = account_services.anonymise_users(user_ids=orphans, now=now)
     forgotten = consent_services.forget(company_id=company_id, user_ids=orphans)
+    policy.forget_users(user_ids=orphans)
     _add_to_aggregates([(RetainedAggregate.consent_metric(p), month, n) for p, month, n in forgotten])
     files = exports.delete_company_files(company_id) + _remove_mail_files(company_id, former_emails)
     Company.objects.filter(pk=company_id).update(name="")
@@ -273,7 +274,7 @@ def _certify(purge: ScheduledPurge, now: datetime) -> None:
     }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     DeletionCertificate.objects.create(purge=purge, company_id=company_id, issued_at=now,
-                                       policy_version=policy.CURRENT_VERSION, body=body, digest=digest)
+                                       policy_version=policy.current_label(now=now), body=body, digest=digest)
     purge.step = Step.NOTIFY
     purge.save()
 

@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "softhelpers.context_processors.site",
                 "consent.context_processors.cookie_choice",
+                "privacy.context_processors.policy_notice",
             ],
         },
     },

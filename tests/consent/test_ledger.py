@@ -49,8 +49,8 @@ def test_signup_grants_only_the_ticked_purposes_with_who_how_when_and_policy(cli
     user = User.objects.get(email="erin@example.com")
     events = list(ConsentEvent.objects.filter(user=user).order_by("purpose"))
     assert [(e.purpose, e.granted, e.method, e.actor_id, e.policy_version) for e in events] == [
-        ("newsletter", True, Method.SIGNUP_FORM, user.pk, policy.CURRENT_VERSION),
-        ("service_updates", True, Method.SIGNUP_FORM, user.pk, policy.CURRENT_VERSION)]
+        ("newsletter", True, Method.SIGNUP_FORM, user.pk, policy.current_label()),
+        ("service_updates", True, Method.SIGNUP_FORM, user.pk, policy.current_label())]
 
 
 @pytest.mark.policy("CON-7")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, OutboxMessage
 from accounts.tenancy import tenant_context
-from privacy import exports, services
+from privacy import exports, policy, services
 from privacy.models import DataExport
 from privacy.tasks import build_export_task
 
@@ -51,7 +51,9 @@ def test_owner_exports_every_record_as_json_and_csv_without_credentials(client, 
     for label in ("ledger.Contact", "ledger.Invoice", "ledger.InvoiceLine", "ledger.BankAccount",
                   "ledger.BankConnection", "ledger.BankTransaction", "accounts.Company"):
         assert {f"{label}.json", f"{label}.csv"} <= names
-    assert "consult your accountant" in archive.read("README.txt").decode()
+    readme = archive.read("README.txt").decode()
+    assert "consult your accountant" in readme
+    assert f"under the privacy policy version {policy.current_label()} (" in readme
     contacts = json.loads(archive.read("ledger.Contact.json"))
     assert contacts[0]["email"] == "acmesecret@client.example" and contacts[0]["name"] == "ACMESECRET Contact"
     assert "acmesecret@client.example" in archive.read("ledger.Contact.csv").decode()

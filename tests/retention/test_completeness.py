@@ -26,6 +26,7 @@ USER_SCOPE_RULES = {
     "consent.ConsentEvent": "consent.services.forget, with the company's own rows",
     "consent.Consent": "consent.services.forget",
     "consent.UnsubscribeToken": "consent.services.forget",
+    "privacy.PolicyNotice": "privacy.policy.forget_users",
 }
 # Personal fields outside company and user scope, and what blanks them.
 OTHER_PERSONAL_FIELDS = {

@@ -184,7 +184,7 @@ def test_only_the_declared_filters_work_so_counts_reveal_nothing(client, acme, w
         assert client.get("/admin/accounts/company/?status__exact=active").status_code == 200
 
 
-def test_nothing_in_the_admin_is_writable_but_placing_a_legal_hold_and_composing_a_message(rf, staff, superuser):
+def test_nothing_in_the_admin_is_writable_but_legal_holds_messages_and_policy_drafts(rf, staff, superuser):
     writable = set()
     for user in (staff, superuser):
         request = rf.get("/admin/")
@@ -195,4 +195,7 @@ def test_nothing_in_the_admin_is_writable_but_placing_a_legal_hold_and_composing
                               (model_admin.has_delete_permission(request), "delete")):
                 if can:
                     writable.add((model._meta.label, what))
-    assert writable == {("retention.LegalHold", "add"), ("consent.PurposeMessage", "add")}
+    # Policy versions: drafts only (a published version is final, in the admin and in the database).
+    assert writable == {("retention.LegalHold", "add"), ("consent.PurposeMessage", "add"),
+                        ("privacy.PolicyVersion", "add"), ("privacy.PolicyVersion", "change"),
+                        ("privacy.PolicyVersion", "delete")}
