@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts import outbox
 from accounts.models import User
@@ -34,3 +38,15 @@ def send_welcome_email(*, user_id: int) -> None:
     if user is None:
         return  # the account went away before the mail: nothing to say
     send_templated_email(to=user.email, template="welcome", context={"user": user})
+
+
+@outbox.handler("accounts.password_reset_email")
+def send_password_reset_email(*, user_id: int) -> None:
+    """The reset link, made now from Django's token (it holds no secret we store)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    path = reverse("accounts:password-reset-confirm", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
+    send_templated_email(to=user.email, template="password_reset",
+                         context={"path": path, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60})

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 
 class SignUpForm(forms.Form):
@@ -18,3 +18,12 @@ class CompanyForm(forms.Form):
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the email goes through the outbox, made when it is sent."""
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        from accounts import services
+
+        services.request_password_reset(email=self.cleaned_data["email"])

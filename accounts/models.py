@@ -171,6 +171,8 @@ class AuditEvent(models.Model):
         LEGAL_HOLD_PLACED = "legal_hold.placed", "Legal hold placed"
         LEGAL_HOLD_RELEASED = "legal_hold.released", "Legal hold released"
         OFFICER_CREATED = "officer.created", "Privacy officer account created"
+        PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset link emailed"
+        PASSWORD_CHANGED = "password.changed", "Password changed (other sessions and API tokens ended)"
         ADMIN_CHANGED = "admin.changed", "Changed through the admin"
         MESSAGE_QUEUED = "message.queued", "Message queued to consenting users"
         POLICY_DRAFTED = "policy.drafted", "Privacy policy version drafted"

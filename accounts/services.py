@@ -15,7 +15,7 @@ from knox.models import AuthToken
 
 from accounts import outbox, selectors
 from accounts.audit import record_event
-from accounts.emails import send_welcome_email
+from accounts.emails import send_password_reset_email, send_welcome_email
 from accounts.exceptions import EmailAlreadyRegistered, LastOwner
 from accounts.models import AuditEvent, Company, Membership, User
 
@@ -131,7 +131,44 @@ def note_usage(membership: Membership, *, now: datetime | None = None) -> None:
         membership.last_seen_at = now
 
 
+PASSWORD_RESETS_PER_HOUR = 3
+
+
 @transaction.atomic
+def request_password_reset(*, email: str, now: datetime | None = None) -> None:
+    """Email a reset link to the account with this address, if there is one (the page says the same either way).
+
+    The link is made when the email is sent (``accounts.emails``), from Django's password reset
+    token: it ends when used (the password changes), when the user logs in, or after
+    ``PASSWORD_RESET_TIMEOUT`` seconds.
+    """
+    user = (User.objects.filter(email__iexact=email.strip(), is_active=True).exclude(password__startswith="!")
+            .first())
+    if user is None:
+        return
+    now = now or timezone.now()
+    recent = AuditEvent.objects.filter(event=AuditEvent.Event.PASSWORD_RESET_REQUESTED, subject_type="accounts.User",
+                                       subject_id=user.pk, created_at__gt=now - timedelta(hours=1))
+    if recent.count() >= PASSWORD_RESETS_PER_HOUR:
+        return  # nobody's mailbox is flooded from our form; the links already sent still work
+    outbox.enqueue(send_password_reset_email, user_id=user.pk)
+    record_event(event=AuditEvent.Event.PASSWORD_RESET_REQUESTED, company_id=None, actor_id=None, subject=user,
+                 now=now)
+
+
+@transaction.atomic
+def password_changed(*, user: User, how: str, now: datetime | None = None) -> int:
+    """After a change or a reset: every API token of the user ends (sessions end by themselves).
+
+    Django's sessions carry a hash of the password, so every other session of the user stops at
+    its next request; the change page keeps the current one. Returns the tokens ended.
+    """
+    ended = end_api_tokens(user_ids=[user.pk])
+    record_event(event=AuditEvent.Event.PASSWORD_CHANGED, company_id=None, actor_id=user.pk, subject=user,
+                 data={"how": how, "api_tokens_ended": ended}, now=now)
+    return ended
+
+
 def end_api_tokens(*, user_ids: Collection[int]) -> int:
     """Delete every API token of these users; returns how many."""
     deleted, _ = AuthToken.objects.filter(user_id__in=user_ids).delete()

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from accounts import views
-from accounts.forms import EmailAuthenticationForm
+from accounts.forms import EmailAuthenticationForm, OutboxPasswordResetForm
 
 app_name = "accounts"
 
@@ -10,9 +10,16 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm,
                                                          redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(
-        success_url="/accounts/password/change/done/"), name="password-change"),
+    path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
+    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(
+        form_class=OutboxPasswordResetForm, success_url=reverse_lazy("accounts:password-reset-done")),
+        name="password-reset"),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password-reset-done"),
+    path("accounts/password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
+         name="password-reset-confirm"),
+    path("accounts/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password-reset-complete"),
     path("companies/", views.company_selection, name="company-selection"),
     path("companies/new/", views.company_create, name="company-create"),
     path("companies/manage/", views.manage_first, name="manage-first"),

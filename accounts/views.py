@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
@@ -97,3 +100,28 @@ def leave(request: CompanyRequest) -> HttpResponse:
         return redirect("accounts:manage", company_id=request.company.pk)
     messages.success(request, f"You left {request.company.name}.")
     return redirect("accounts:company-selection")
+
+
+class _EndsApiTokens:
+    """After Django's view saved the new password: every API token of the user ends (sessions end by themselves)."""
+
+    how = ""
+
+    def form_valid(self, form: SetPasswordForm | PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)  # type: ignore[misc]
+        services.password_changed(user=form.user, how=self.how)
+        return response
+
+
+class PasswordResetConfirmView(_EndsApiTokens, auth_views.PasswordResetConfirmView):
+    """Django's scanner-safe confirm view: GET shows the form, POST sets the password."""
+
+    how = "reset"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+
+class PasswordChangeView(_EndsApiTokens, auth_views.PasswordChangeView):
+    """The current session stays; the others and every API token end."""
+
+    how = "change"
+    success_url = reverse_lazy("accounts:password-change-done")
