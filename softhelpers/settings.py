@@ -1,7 +1,7 @@
 """Settings, read from the environment (see .env.example for every variable).
 
-``SOFTHELPERS_ENV`` is ``local`` (default: embedded servers under var/, mail as .eml files,
-DEBUG on) or ``production`` (every secret required, HTTPS enforced). Cross-setting rules
+``SOFTHELPERS_ENV`` is ``local`` (default: embedded servers under var/, mail as .eml files;
+DEBUG stays off unless ``DEBUG=true``, so ``make run`` shows our own error pages) or ``production`` (every secret required, HTTPS enforced). Cross-setting rules
 live in ``softhelpers/checks.py`` as system checks, not here.
 """
 
@@ -37,7 +37,7 @@ def _read_local(path: Path) -> str:
 
 SECRET_KEY = (env.str("SECRET_KEY") if PRODUCTION else env.str("SECRET_KEY", default="")
               or _read_local(localservers.secret_key_path(VAR_DIR)).strip())
-DEBUG = env.bool("DEBUG", default=LOCAL)
+DEBUG = env.bool("DEBUG", default=False)  # true only to debug: it shows the URLconf on a 404
 PORT = env.int("PORT", default=8000)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS") if PRODUCTION else env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"]

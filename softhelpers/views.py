@@ -17,7 +17,10 @@ from softhelpers.celery import app as celery_app
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("accounts:company-selection" if request.user.is_authenticated else "accounts:login")
+    """The front door: what Soft Helpers is and promises, for visitors; the companies for users."""
+    if request.user.is_authenticated:
+        return redirect("accounts:company-selection")
+    return render(request, "home.html")
 
 
 def _database_ok() -> bool:

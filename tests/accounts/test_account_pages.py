@@ -56,3 +56,12 @@ def test_a_closed_company_cannot_be_opened_even_by_its_owner(acme, client, api_c
     _, token = AuthToken.objects.create(user=acme.owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get(f"/api/v1/companies/{acme.company.pk}/contacts/").status_code == 404
+
+
+def test_visitors_get_a_front_door_and_users_their_companies(client, alice):
+    page = client.get("/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "What we promise about your data" in body
+    assert 'href="/accounts/signup/"' in body and 'href="/accounts/login/"' in body and 'href="/privacy/"' in body
+    client.force_login(alice)
+    assert client.get("/")["Location"] == "/companies/"

@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_sign_up_open_company_add_contact_and_log_out(live_server, page):
     page.goto(f"{live_server.url}/")
-    page.get_by_role("link", name="Sign up").click()
+    page.get_by_role("link", name="Sign up free").click()  # the front door
+    expect(page.get_by_role("heading", name="Create your Soft Helpers account")).to_be_visible()
     page.get_by_label("Your name").fill("Pat Baker")
     page.get_by_label("Email").fill("pat@bakery.example")
     page.get_by_label("Password").fill("a-long-test-password-42")

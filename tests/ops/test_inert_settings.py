@@ -24,10 +24,11 @@ def test_importing_the_settings_and_setting_up_django_changes_nothing(tmp_path, 
     env.update(SOFTHELPERS_ENV="local", SOFTHELPERS_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE=module)
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-                               "print(settings.DATABASES['owner']['HOST'], settings.CELERY_BROKER_URL)"],
+                               "print(settings.DATABASES['owner']['HOST'], settings.CELERY_BROKER_URL, settings.DEBUG)"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert str(var_dir / "pg") in result.stdout  # it names the servers it would use…
+    assert result.stdout.split()[-1] == "False"  # make run shows our error pages, not Django's technical ones
     assert not var_dir.exists()  # …and makes nothing: no key file, no data directory, no socket
     running = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(
         p.info["cmdline"] or [])]
