@@ -1,3 +1,10 @@
 class ExportUnavailable(Exception):
     """The export link is invalid, used, or expired."""
 
+
+class InquiryRefused(Exception):
+    """An inquiry change that cannot be made as asked; the message says why and is safe to show."""
+
+
+class InquiryRateLimited(Exception):
+    """More inquiries from this email or client address in the last hour than allowed; nothing was stored."""
