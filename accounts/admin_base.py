@@ -33,8 +33,7 @@ class AuditedAdmin(admin.ModelAdmin):
     """
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        declared = {entry if isinstance(entry, str) else str(entry[0])  # type: ignore[index]
-                    for entry in self.list_filter}
+        declared = {_filter_parameter(entry) for entry in self.list_filter}
         return lookup.split(LOOKUP_SEP)[0] in declared and super().lookup_allowed(lookup, value, request)
 
     def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
@@ -53,6 +52,15 @@ class AuditedAdmin(admin.ModelAdmin):
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {name: (_audited(action[0], name), name, action[2])
                 for name, action in super().get_actions(request).items() if action is not None}
+
+
+def _filter_parameter(entry: Any) -> str:
+    """The URL parameter a ``list_filter`` entry reads: a field name, or a SimpleListFilter's own name."""
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, type):
+        return str(getattr(entry, "parameter_name", ""))
+    return str(entry[0])
 
 
 def _audited(action: Callable[..., Any], name: str) -> Callable[..., Any]:

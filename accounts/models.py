@@ -178,6 +178,16 @@ class AuditEvent(models.Model):
         POLICY_DRAFTED = "policy.drafted", "Privacy policy version drafted"
         POLICY_PUBLISHED = "policy.published", "Privacy policy version published"
         POLICY_NOTICES_QUEUED = "policy.notices_queued", "Policy change notices queued"
+        OFFICER_CONTACT_CHANGED = "officer_contact.changed", "Privacy officer's published contact changed"
+        INQUIRY_RECEIVED = "inquiry.received", "Privacy inquiry received"
+        INQUIRY_VIEWED = "inquiry.viewed", "Privacy inquiry opened in the admin"
+        INQUIRY_ASSIGNED = "inquiry.assigned", "Privacy inquiry assigned"
+        INQUIRY_STATUS_CHANGED = "inquiry.status_changed", "Privacy inquiry's status changed"
+        INQUIRY_EXTENDED = "inquiry.extended", "Privacy inquiry's due date extended"
+        INQUIRY_ANSWERED = "inquiry.answered", "Privacy inquiry answered"
+        INQUIRY_CLOSED = "inquiry.closed", "Privacy inquiry closed"
+        INQUIRIES_ERASED = "inquiry.erased", "Closed inquiries' identifying details destroyed"
+        INQUIRY_DIGEST_QUEUED = "inquiry.digest_queued", "Daily inquiry digest queued to the officers"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

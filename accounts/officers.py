@@ -3,8 +3,9 @@
 The group is made by a migration (``softhelpers`` 0002, with the permissions of its day) and
 kept at exactly ``PERMISSIONS`` after every migrate (and test flush) by ``sync_officer_group``;
 ``create_officer`` makes an account in it. The officer reads ids, states, dates and counts in
-the admin, places and releases legal holds, and reaches a tenant's personal information only
-through the support-granted, audited staff view.
+the admin, places and releases legal holds, keeps the published contact and answers privacy
+inquiries (whose senders' own details it reads, audited), and reaches a tenant's personal
+information only through the support-granted, audited staff view.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ PERMISSIONS = [
     "privacy.change_policyversion",  # drafts only: a published version is final
     "privacy.delete_policyversion",  # drafts only
     "privacy.publish_policyversion",
+    "privacy.view_officercontact",
+    "privacy.change_officercontact",  # the published contact (ACC-1), edited through privacy.officer_contact
+    "privacy.view_inquiry",  # the requesters' own name, email and words, to answer them; each opening audited
+    "privacy.handle_inquiry",  # assign, extend, answer, close (privacy.inquiries)
     "retention.view_scheduledpurge",
     "retention.view_legalhold",
     "retention.add_legalhold",  # placed through retention.services; released by the admin action

@@ -1,17 +1,36 @@
+"""The officer's privacy desk: the audit trail, the published contact (ACC-1), inquiries (ACC-2, CHL-1).
+
+Inquiries are the one place where the admin shows personal values: the requester's own name,
+email and words, which the officer needs to answer them. Only staff with ``privacy.view_inquiry``
+see them, the list shows references only, and each opening of an inquiry is an audit event.
+Every change goes through ``privacy.inquiries`` (buttons below the inquiry), never a model form.
+"""
+
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import URLPattern, path
+from django.utils import timezone
 
 from accounts.admin_base import AuditedAdmin, ReadOnlyAdmin
-from accounts.models import AuditEvent
-from privacy import policy
-from privacy.exceptions import PolicyError
-from privacy.models import PolicyVersion
+from accounts.audit import record_event
+from accounts.models import AuditEvent, User
+from privacy import inquiries, officer_contact, policy, selectors
+from privacy.exceptions import InquiryRefused, PolicyError
+from privacy.forms import AnswerForm, CloseForm, ExtendForm
+from privacy.models import Inquiry, InquiryQuerySet, OfficerContact, PolicyVersion
+
+DUE_SOON_DAYS = 7
 
 
 @admin.register(AuditEvent)
@@ -97,3 +116,156 @@ class PolicyVersionAdmin(AuditedAdmin):
                 continue
             told = " Every user is being emailed and sees a banner until they read it." if published.material else ""
             self.message_user(request, f"Version {published.label} is published.{told}", messages.SUCCESS)
+
+
+@admin.register(OfficerContact)
+class OfficerContactAdmin(AuditedAdmin):
+    """One record, seeded from the policy: edited here through the service, never added again or deleted."""
+
+    list_display = ["title", "email", "phone", "updated_at"]
+    fields = (*officer_contact.EDITABLE, "updated_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the one record exists from the first migration; the database refuses a second
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: OfficerContact, form: forms.ModelForm, change: bool) -> None:
+        updated = officer_contact.update(actor=cast(User, request.user),
+                                         changes={name: form.cleaned_data[name] for name in officer_contact.EDITABLE})
+        obj.updated_at = updated.updated_at
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = "due date"
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", "Overdue"), ("soon", f"Due within {DUE_SOON_DAYS} days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        inquiries_ = cast(InquiryQuerySet, queryset)
+        if self.value() == "overdue":
+            return inquiries_.overdue(now=timezone.now())
+        if self.value() == "soon":
+            return inquiries_.due_within(now=timezone.now(), days=DUE_SOON_DAYS)
+        return queryset
+
+
+@admin.register(Inquiry)
+class InquiryAdmin(ReadOnlyAdmin):
+    """The officer's inquiries: references in the list, the requester's words on the inquiry, work below it."""
+
+    list_display = ["reference", "kind", "status", "assignee_display", "received_at", "due_at", "overdue"]
+    list_filter = [DueFilter, "status", "kind"]
+    search_fields = ["=reference"]
+    ordering = ["due_at"]
+    fields = readonly_fields = (
+        "reference", "kind", "status", "overdue", "received_at", "due_at", "extension", "assignee_display",
+        "user_display", "name", "email", "message", "answered_at", "closed_at", "resolution", "resolution_note",
+        "erased_at")
+    change_form_template = "admin/privacy/inquiry/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Inquiry]:
+        return cast(InquiryQuerySet, super().get_queryset(request)).with_overdue(now=timezone.now())
+
+    @admin.display(boolean=True, description="Overdue")
+    def overdue(self, inquiry: Inquiry) -> bool:
+        return bool(getattr(inquiry, "is_overdue", False))
+
+    @admin.display(description="Assignee")
+    def assignee_display(self, inquiry: Inquiry) -> str:
+        return f"User #{inquiry.assignee_id}" if inquiry.assignee_id else "-"
+
+    @admin.display(description="Sender's account")
+    def user_display(self, inquiry: Inquiry) -> str:
+        return f"User #{inquiry.user_id}" if inquiry.user_id else "none (not logged in)"
+
+    @admin.display(description="Extension")
+    def extension(self, inquiry: Inquiry) -> str:
+        if inquiry.extended_at is None:
+            return "-"
+        return f"{inquiry.extended_at:%Y-%m-%d} by user #{inquiry.extended_by_id} (the reason is in the timeline)"
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Each opening of an inquiry is audited: it shows a person's name, email and words."""
+        inquiry = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if inquiry is not None and self.has_view_permission(request, inquiry):
+            context.update(self._work_context(request, inquiry))
+        response = super().change_view(request, object_id, form_url, context)
+        if request.method == "GET" and inquiry is not None and response.status_code == 200:
+            record_event(event=AuditEvent.Event.INQUIRY_VIEWED, company_id=None, actor_id=request.user.pk,
+                         subject=inquiry)
+        return response
+
+    def _work_context(self, request: HttpRequest, inquiry: Inquiry) -> dict[str, Any]:
+        now = timezone.now()
+        return {
+            "timeline": selectors.timeline(inquiry),
+            "can_handle": request.user.has_perm("privacy.handle_inquiry") and inquiry.status != Inquiry.Status.CLOSED,
+            "can_extend": inquiry.extended_at is None and inquiry.answered_at is None and now < inquiry.due_at,
+            "answer_form": AnswerForm(), "extend_form": ExtendForm(), "close_form": CloseForm(),
+        }
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [path(f"<int:pk>/{name}/", self.admin_site.admin_view(self.work), {"name": name},
+                    name=f"privacy_inquiry_{name}") for name in WORK]
+        return [*own, *super().get_urls()]
+
+    def work(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        """One button below an inquiry: a POST that calls one service; the outcome shows as a message."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("privacy.handle_inquiry"):
+            raise PermissionDenied
+        inquiry = get_object_or_404(Inquiry, pk=pk)
+        try:
+            done = WORK[name](inquiry, cast(User, request.user), request.POST)
+        except InquiryRefused as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, done)
+        return redirect("admin:privacy_inquiry_change", pk)
+
+
+def _form(form_class: type[forms.Form], data: Any) -> dict[str, Any]:
+    form = form_class(data)
+    if not form.is_valid():
+        raise ValidationError([error for errors in form.errors.values() for error in errors])
+    return form.cleaned_data
+
+
+def _assign(inquiry: Inquiry, user: User, data: Any) -> str:
+    inquiries.assign(inquiry=inquiry, assignee=user, actor=user)
+    return "Assigned to you."
+
+
+def _start(inquiry: Inquiry, user: User, data: Any) -> str:
+    inquiries.set_status(inquiry=inquiry, status=Inquiry.Status.IN_PROGRESS, actor=user)
+    return "Marked in progress."
+
+
+def _extend(inquiry: Inquiry, user: User, data: Any) -> str:
+    extended = inquiries.extend(inquiry=inquiry, actor=user, **_form(ExtendForm, data))
+    return f"Due date extended to {extended.due_at:%d %B %Y}; the requester is emailed the date and the reason."
+
+
+def _answer(inquiry: Inquiry, user: User, data: Any) -> str:
+    inquiries.answer(inquiry=inquiry, actor=user, **_form(AnswerForm, data))
+    return "Answer sent to the requester by email."
+
+
+def _close(inquiry: Inquiry, user: User, data: Any) -> str:
+    inquiries.close(inquiry=inquiry, actor=user, **_form(CloseForm, data))
+    return "Inquiry closed."
+
+
+WORK: dict[str, Callable[[Inquiry, User, Any], str]] = {
+    "assign": _assign, "start": _start, "extend": _extend, "answer": _answer, "close": _close}

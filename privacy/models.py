@@ -1,6 +1,8 @@
+"""Models of the privacy app: the owner's data export, the officer's published contact, inquiries."""
+
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -107,3 +109,149 @@ class PolicyNotice(models.Model):
 
     def __str__(self) -> str:
         return f"Policy notice #{self.pk}"
+
+
+class OfficerContact(models.Model):
+    """The Privacy Officer's published contact (ACC-1): one row, seeded from the policy, edited in the admin.
+
+    ``singleton`` is a constant with a unique index and a check: the database refuses a second row.
+    An office's address, not a person's: nothing here is personal information.
+    """
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    title = models.CharField(max_length=100)
+    postal_address = models.TextField()
+    email = models.EmailField()
+    phone = models.CharField(max_length=40)
+    regulator_name = models.CharField(
+        max_length=200, help_text="Who a person may complain to about our compliance (named in every acknowledgement)")
+    regulator_url = models.URLField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "officer contact"
+        constraints = [models.CheckConstraint(condition=models.Q(singleton=True), name="officer_contact_single_row")]
+
+    def __str__(self) -> str:
+        return "Privacy Officer contact"
+
+
+def overdue_q(now: datetime) -> models.Q:
+    """The one definition of overdue: past the due date, not answered, not closed."""
+    return models.Q(answered_at__isnull=True, closed_at__isnull=True, due_at__lt=now)
+
+
+class InquiryQuerySet(models.QuerySet["Inquiry"]):
+    def open(self) -> InquiryQuerySet:
+        return self.exclude(status=Inquiry.Status.CLOSED)
+
+    def overdue(self, *, now: datetime) -> InquiryQuerySet:
+        return self.filter(overdue_q(now))
+
+    def due_within(self, *, now: datetime, days: int) -> InquiryQuerySet:
+        """Not yet overdue, still unanswered, and due in the next ``days`` days."""
+        return self.filter(answered_at__isnull=True, closed_at__isnull=True, due_at__gte=now,
+                           due_at__lt=now + timedelta(days=days))
+
+    def with_overdue(self, *, now: datetime) -> InquiryQuerySet:
+        return self.annotate(is_overdue=models.ExpressionWrapper(overdue_q(now), output_field=models.BooleanField()))
+
+
+class Inquiry(models.Model):
+    """A privacy question or complaint sent to the officer (ACC-2, CHL-1); written only by ``privacy.inquiries``.
+
+    Not tenant data: anyone may write, with or without an account. The identifying fields are
+    blanked ``PRIVACY_INQUIRY_KEEP_DAYS`` after closing; reference, kind, dates and outcome stay.
+    """
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "Question"
+        ACCESS = "access", "Access to my information"
+        CORRECTION = "correction", "Correction"
+        COMPLAINT = "complaint", "Complaint about compliance"
+        REMOVAL = "removal", "Remove my information"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In progress"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Closed"
+
+    class Resolution(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        ACCESS_GIVEN = "access_given", "Access given"
+        CORRECTED = "corrected", "Information corrected"
+        REMOVED = "removed", "Information removed"
+        COMPLAINT_UPHELD = "complaint_upheld", "Complaint upheld"
+        COMPLAINT_NOT_UPHELD = "complaint_not_upheld", "Complaint not upheld"
+        WITHDRAWN = "withdrawn", "Withdrawn by the requester"
+        NOT_PRIVACY = "not_privacy", "Not a privacy matter"
+
+    reference = models.CharField(max_length=20, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    message = models.TextField(blank=True)
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Keyed hash of the sender's address, only to count submissions per hour; blanked after that hour.
+    client_index = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extended_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    extension_reason = models.TextField(blank=True)
+    assignee = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=24, choices=Resolution.choices, blank=True)
+    resolution_note = models.TextField(blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InquiryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "inquiries"
+        permissions = [("handle_inquiry", "Can assign, extend, answer and close inquiries")]
+        indexes = [
+            models.Index(fields=["received_at"], name="inquiry_received"),
+            models.Index(fields=["status", "due_at"], name="inquiry_status_due"),
+            models.Index(fields=["closed_at"], name="inquiry_to_erase", condition=models.Q(erased_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(due_at__gt=models.F("received_at")), name="inquiry_due_after_receipt"),
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | (models.Q(closed_at__isnull=False) & ~models.Q(resolution="")),
+                name="inquiry_closed_has_resolution"),
+            models.CheckConstraint(condition=models.Q(erased_at__isnull=True) | models.Q(closed_at__isnull=False),
+                                   name="inquiry_erased_only_when_closed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference  # no personal value: str() reaches logs and admin breadcrumbs
+
+
+class InquiryEvent(models.Model):
+    """One entry of an inquiry's timeline. ``text`` holds the answer, a reason or a note (blanked at erasure)."""
+
+    class What(models.TextChoices):
+        RECEIVED = "received", "Received"
+        ASSIGNED = "assigned", "Assigned"
+        STATUS = "status", "Status changed"
+        EXTENDED = "extended", "Due date extended"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Closed"
+        ERASED = "erased", "Identifying details destroyed"
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True)  # user id; None for the requester or the system
+    what = models.CharField(max_length=10, choices=What.choices)
+    detail = models.CharField(max_length=100, blank=True)  # states, dates, ids: never a personal value
+    text = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["inquiry", "at"], name="inquiry_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"Inquiry event #{self.pk} ({self.what})"

@@ -154,6 +154,26 @@ REGISTRY: dict[str, ModelPolicy] = {
     "privacy.PolicyNotice": ModelPolicy(Scope.USER, {
         **keep("id", "version", "created_at", "emailed_at", "read_at"), "user": pi(Category.USAGE),
     }, "who was told of a material policy change, and whether they read it (ACC-3)", exported=False),
+    "privacy.OfficerContact": ModelPolicy(Scope.SITE, keep(
+        "id", "singleton", "title", "postal_address", "email", "phone", "regulator_name", "regulator_url", "updated_at",
+    ), "the Privacy Officer's published contact (ACC-1): an office, not a person"),
+    # A requester's name, address and words, kept to answer them; blanked PRIVACY_INQUIRY_KEEP_DAYS
+    # after closing (privacy.inquiries.erase_expired). The staff ids are kept like the audit trail's.
+    "privacy.Inquiry": ModelPolicy(Scope.SITE, {
+        **keep("id", "reference", "kind", "status", "received_at", "due_at", "extended_at", "extended_by",
+               "assignee", "answered_at", "closed_at", "resolution", "erased_at"),
+        "name": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
+        "email": pi(Category.CONTACT, erasure=Erasure.ANONYMISE),
+        "message": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
+        "user": pi(Category.USAGE, erasure=Erasure.ANONYMISE),
+        "client_index": pi(Category.USAGE, erasure=Erasure.ANONYMISE),  # blanked an hour after receipt
+        "extension_reason": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
+        "resolution_note": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
+    }, "privacy questions and complaints to the officer (ACC-2, CHL-1)", exported=False),
+    "privacy.InquiryEvent": ModelPolicy(Scope.SITE, {
+        **keep("id", "inquiry", "at", "actor_id", "what", "detail"),
+        "text": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),  # the answer, a reason, a note
+    }, "an inquiry's timeline; its texts go with the inquiry's identifying fields", exported=False),
     # --- ledger -------------------------------------------------------------------------------
     "ledger.Contact": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "created_at"),

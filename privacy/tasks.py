@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from privacy import exports
+from privacy import exports, inquiries
 
 
 @shared_task(name="privacy.build_export", acks_late=True)
@@ -15,3 +15,18 @@ def build_export_task(*, company_id: int, export_id: int) -> None:
 def expire_exports() -> None:
     """Delete export files past their time (beat, hourly)."""
     exports.sweep_expired_files()
+
+
+@shared_task(name="privacy.inquiry_digest")
+def inquiry_digest_task() -> int:
+    """Email each officer the open inquiries' references and due dates (beat, daily; once a day at most)."""
+    return inquiries.queue_daily_digest()
+
+
+@shared_task(name="privacy.erase_closed_inquiries")
+def erase_closed_inquiries_task() -> int:
+    """Blank one batch of closed inquiries past their keep period; again while a full batch was done (beat, daily)."""
+    erased = inquiries.erase_expired()
+    if erased == inquiries.ERASE_BATCH:
+        erase_closed_inquiries_task.apply_async(countdown=1)
+    return erased

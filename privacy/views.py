@@ -1,17 +1,26 @@
+"""Pages of the privacy app: the owner's data export; the officer's contact and the inquiry form, for anyone."""
+
 from __future__ import annotations
 
+from datetime import datetime
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import CompanyRequest, company_view
 from accounts.models import Membership
-from privacy import policy, selectors, services
-from privacy.exceptions import ExportUnavailable
+from privacy import inquiries, policy, selectors, services
+from privacy.exceptions import ExportUnavailable, InquiryRateLimited
+from privacy.forms import InquiryForm
 from privacy.models import PolicyVersion
 
 OWNER = {Membership.Role.OWNER}
@@ -99,3 +108,44 @@ def dismiss_policy_notice(request: HttpRequest, label: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
     return redirect(back)
+
+
+# --- the Privacy Officer's public pages (ACC-1, ACC-2, CHL-1) ----------------------------------------
+
+@require_http_methods(["GET", "HEAD"])
+def officer(request: HttpRequest) -> HttpResponse:
+    """The officer's published contact: no personal information, the same for everyone."""
+    return render(request, "privacy/officer.html", {"contact": selectors.officer_contact(),
+                                                    "days": settings.PRIVACY_INQUIRY_DAYS})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    """The inquiry form, for anyone; a logged-in sender is linked and finds their name and email filled in."""
+    user = request.user if request.user.is_authenticated else None
+    initial = {"name": user.full_name, "email": user.email} if user is not None else {}
+    form = InquiryForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST":
+        if form.is_bot():  # looks like a success; nothing is stored or sent
+            return _thanks(request, reference=inquiries.new_reference(), due_at=inquiries.due_date(timezone.now()))
+        if form.is_valid():
+            data = {name: form.cleaned_data[name] for name in ("name", "email", "kind", "message")}
+            try:
+                inquiry = inquiries.submit(**data, user=user, client_address=get_client_ip_address(request))
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except InquiryRateLimited as exc:
+                return render(request, "privacy/contact_limited.html",
+                              {"message": str(exc), "contact": selectors.officer_contact()}, status=429)
+            else:
+                return _thanks(request, reference=inquiry.reference, due_at=inquiry.due_at)
+    return render(request, "privacy/contact.html", {
+        "form": form, "contact": selectors.officer_contact(), "days": settings.PRIVACY_INQUIRY_DAYS,
+        "keep_days": settings.PRIVACY_INQUIRY_KEEP_DAYS,
+    }, status=400 if form.errors else 200)
+
+
+def _thanks(request: HttpRequest, *, reference: str, due_at: datetime) -> HttpResponse:
+    return render(request, "privacy/contact_thanks.html", {
+        "reference": reference, "due_at": due_at, "contact": selectors.officer_contact()})

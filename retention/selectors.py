@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from accounts.models import Company
+from accounts.models import Company, Membership
 from accounts.tenancy import tenant_context
+from privacy import selectors as privacy_selectors
 from retention.models import RetainedAggregate, ScheduledPurge, ShutdownRequest
 
 
@@ -29,3 +30,13 @@ def retained_aggregates() -> list[tuple[str, str, int | None]]:
     """``(metric, YYYY-MM, count)``, the count None where it is under the suppression threshold."""
     return [(row.get_metric_display(), f"{row.month:%Y-%m}", shown_count(row))
             for row in RetainedAggregate.objects.order_by("metric", "month")]
+
+
+def inquiries_before_purge(*, scheduled: ScheduledPurge) -> list[str]:
+    """References of open "access to my information" inquiries by the company's members (answer them first).
+
+    Members as the purge knows them: the memberships until its first step deletes them, then its list.
+    """
+    members = set(scheduled.member_ids) | set(
+        Membership.objects.filter(company_id=scheduled.company_id).values_list("user_id", flat=True))
+    return privacy_selectors.open_access_inquiries(user_ids=members)

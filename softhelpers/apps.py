@@ -27,9 +27,6 @@ def _grant_after_migrate(sender: AppConfig, using: str, **kwargs: Any) -> None:
     ensure_app_role(using=using, password=settings.DATABASE_APP_PASSWORD)
     grant_app_privileges(using=using)
     _sync_officer_group(using)
-    from privacy.policy import seed_first_version
-
-    seed_first_version(using=using)  # the policy in force since 2013, also after a test flush
 
 
 def _sync_officer_group(using: str) -> None:

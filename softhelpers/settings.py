@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from softhelpers import localservers
@@ -173,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
     "run-due-purges": {"task": "retention.run_due_purges", "schedule": 3600.0},
     "expire-support-access": {"task": "consent.expire_support_access", "schedule": 300.0},
     "purge-expired-invitations": {"task": "consent.purge_expired_invitations", "schedule": 60.0},
+    "inquiry-digest": {"task": "privacy.inquiry_digest", "schedule": crontab(hour=7, minute=0)},
+    "erase-closed-inquiries": {"task": "privacy.erase_closed_inquiries", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- Caches (axes keeps its failure counters in the database, shared by all processes) ------
@@ -255,6 +258,11 @@ else:
 PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
 PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)
+
+# --- Privacy inquiries (ACC-2, CHL-1) -----------------------------------------------------------
+PRIVACY_INQUIRY_DAYS = env.int("PRIVACY_INQUIRY_DAYS", default=30)  # 1..30, system check privacy.E004
+PRIVACY_INQUIRY_KEEP_DAYS = env.int("PRIVACY_INQUIRY_KEEP_DAYS", default=365)  # after closing; privacy.E005
+PRIVACY_INQUIRIES_PER_HOUR = env.int("PRIVACY_INQUIRIES_PER_HOUR", default=5)  # per email and per address
 
 # --- Invitations (GST-1..4) ---------------------------------------------------------------------
 INVITATION_LINK_DAYS = env.int("INVITATION_LINK_DAYS", default=7)  # 1..30, system check consent.E002

@@ -32,6 +32,10 @@ USER_SCOPE_RULES = {
 OTHER_PERSONAL_FIELDS = {
     "accounts.Company.name": "tombstone: blanked in the cleanup step",
     "retention.ScheduledPurge.contact_email": "blanked when the purge is done",
+    **{f"privacy.Inquiry.{name}": "blanked PRIVACY_INQUIRY_KEEP_DAYS after closing (privacy.inquiries.erase_expired)"
+       for name in ("name", "email", "message", "user", "extension_reason", "resolution_note")},
+    "privacy.Inquiry.client_index": "blanked an hour after receipt (privacy.inquiries.submit, erase_expired)",
+    "privacy.InquiryEvent.text": "blanked with its inquiry (privacy.inquiries.erase_expired)",
 }
 
 

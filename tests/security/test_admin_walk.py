@@ -5,6 +5,8 @@ changelist, add, change, delete and history view, read (GET) and submitted (POST
 Privacy Officer and as a superuser, with three companies' data present (one of them purged).
 No response may contain any personal value the registry knows of, and no membership may
 appear. A new admin class is walked without being listed here; one with no row to walk fails.
+The one exception is an inquiry's own page: the officer reads the sender's name, email and
+words there to answer them (ACC-2), and only there; each opening is audited.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from accounts import officers
 from accounts.models import AuditEvent, Membership, User
 from accounts.tenancy import TenantModel, tenant_context
 from consent import services as consent_services
-from privacy import registry
+from privacy import inquiries, registry
+from privacy.models import Inquiry, InquiryEvent
 from retention import purge
 from retention import services as retention_services
 from retention.models import LegalHold, ScheduledPurge
-from tests.conftest import make_tenant
+from tests.conftest import PASSWORD, make_tenant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("PUR-3"), pytest.mark.policy("SAF-1")]
 
@@ -40,9 +43,15 @@ def estate(acme, globex, bob, guest):
     consent_services.set_user_consents(user=bob, choices={"newsletter": True}, method="settings_form", actor=bob)
     consent_services.create_message(purpose="newsletter", subject="Spring news", text="Hello", actor=None)
     AuthToken.objects.create(user=acme.owner)
+    inquiry = inquiries.submit(name="Ines Inquirer", email="ines@inquiries.example", kind=Inquiry.Kind.ACCESS,
+                               message="INQUIRYSECRET what do you hold about me?", user=bob,
+                               client_address="192.0.2.7")
     initech = make_tenant(email="dana@initech.example", full_name="Dana Initech", company_name="Initech",
                           secret="INITECHSECRET")
     secrets = _personal_values()  # before the purge destroys Initech's
+    desk = officers.create_officer(email="desk@softhelpers.example", password=PASSWORD, actor=None)
+    inquiries.answer(inquiry=inquiry, text="INQUIRYSECRET answer: your invoices", actor=desk)
+    secrets |= _own_values_of(inquiry.pk)
     done = retention_services.close_company(company=initech.company, actor=None,
                                             reason=ScheduledPurge.Reason.OFFICER, note="verified letter",
                                             now=CLOSED_AT)
@@ -93,6 +102,13 @@ def _urls(model, obj_pk):
             continue
 
 
+def _own_values_of(inquiry_pk: int) -> set[str]:
+    """What an inquiry's own page may show: its sender's details and its timeline's texts."""
+    inquiry = Inquiry.objects.get(pk=inquiry_pk)
+    texts = InquiryEvent.objects.filter(inquiry=inquiry).values_list("text", flat=True)
+    return {value for value in (inquiry.name, inquiry.email, inquiry.message, *texts) if len(value) >= 4}
+
+
 def _walk(client, user, secrets) -> list[str]:
     """Every view and action of every registered admin; returns what was visited."""
     client.force_login(user)
@@ -105,7 +121,8 @@ def _walk(client, user, secrets) -> list[str]:
                 data = {"post": "yes"} if view == "delete" else {}
                 response = getattr(client, method)(url, data)
                 assert response.status_code in (200, 302, 403), (url, method, response.status_code)
-                _assert_discloses_nothing(response, secrets, f"{method.upper()} {url}")
+                shown = _own_values_of(pks[0]) if model is Inquiry and view == "change" else set()
+                _assert_discloses_nothing(response, secrets - shown, f"{method.upper()} {url}")
                 visited.append(f"{method} {view} {model._meta.label}")
         request = RequestFactory().get("/")
         request.user = user
@@ -128,7 +145,8 @@ def _assert_discloses_nothing(response, secrets, where) -> None:
 def test_no_admin_path_discloses_personal_values_or_makes_a_membership(client, estate, who, request):
     user = request.getfixturevalue(who)
     memberships = sorted(Membership.objects.values_list("pk", "company_id", "user_id", "role"))
-    assert {"ACMESECRET Contact", "alice@acme.example", "Acme", "GLOBEXSECRET-bank-password"} <= estate
+    assert {"ACMESECRET Contact", "alice@acme.example", "Acme", "GLOBEXSECRET-bank-password",
+            "ines@inquiries.example", "INQUIRYSECRET answer: your invoices"} <= estate
     visited = _walk(client, user, estate)
     assert {label.split()[-1] for label in visited} == {m._meta.label for m in admin.site._registry}
     assert sorted(Membership.objects.values_list("pk", "company_id", "user_id", "role")) == memberships
@@ -184,7 +202,7 @@ def test_only_the_declared_filters_work_so_counts_reveal_nothing(client, acme, w
         assert client.get("/admin/accounts/company/?status__exact=active").status_code == 200
 
 
-def test_nothing_in_the_admin_is_writable_but_legal_holds_messages_and_policy_drafts(rf, staff, superuser):
+def test_nothing_in_the_admin_is_writable_but_holds_messages_policy_drafts_and_the_officer_contact(rf, staff, superuser):
     writable = set()
     for user in (staff, superuser):
         request = rf.get("/admin/")
@@ -195,7 +213,8 @@ def test_nothing_in_the_admin_is_writable_but_legal_holds_messages_and_policy_dr
                               (model_admin.has_delete_permission(request), "delete")):
                 if can:
                     writable.add((model._meta.label, what))
-    # Policy versions: drafts only (a published version is final, in the admin and in the database).
+    # Policy versions: drafts only (a published version is final, in the admin and in the database);
+    # inquiries change only through their buttons.
     assert writable == {("retention.LegalHold", "add"), ("consent.PurposeMessage", "add"),
                         ("privacy.PolicyVersion", "add"), ("privacy.PolicyVersion", "change"),
-                        ("privacy.PolicyVersion", "delete")}
+                        ("privacy.PolicyVersion", "delete"), ("privacy.OfficerContact", "change")}

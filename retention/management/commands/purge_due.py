@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from tqdm import tqdm
 
-from retention import purge
+from retention import purge, selectors
 from retention.models import ScheduledPurge
 
 
@@ -72,3 +72,7 @@ class Command(BaseCommand):
             for table, count in counts.items():
                 if count:
                     self.stdout.write(f"    {table}: {count}")
+            waiting = selectors.inquiries_before_purge(scheduled=scheduled)
+            if waiting:
+                self.stdout.write(f"    open access inquiries by its members, to answer before the purge: "
+                                  f"{', '.join(waiting)}")
