@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -23,13 +24,22 @@ def send_templated_email(*, to: str, template: str, context: dict[str, object], 
     ``company_id`` tags a message about one company, so the purge finds its local mail files.
     """
     context = {**context, "site_url": settings.SITE_URL.rstrip("/")}
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-    text = render_to_string(f"emails/{template}.txt", context)
+    subject = " ".join(render_plain_text(f"emails/{template}_subject.txt", context).split())
+    text = render_plain_text(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     headers = {**(headers or {}), **({COMPANY_HEADER: str(company_id)} if company_id is not None else {})}
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers or None)
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def render_plain_text(name: str, context: dict[str, object]) -> str:
+    """A text template rendered without HTML escaping: "Ada's Bakery", never "Ada&#x27;s Bakery".
+
+    Only HTML is escaped (the .html part, by the engine as usual); plain text and subjects are
+    not HTML, and a header cannot carry markup anyway.
+    """
+    return get_template(name).template.render(Context(context, autoescape=False))  # type: ignore[attr-defined]
 
 
 @outbox.handler("accounts.welcome_email")

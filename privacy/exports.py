@@ -27,10 +27,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.audit import record_event
+from accounts.emails import render_plain_text
 from accounts.models import AuditEvent, Company
 from accounts.tenancy import tenant_context
 from privacy import policy, registry
@@ -116,7 +116,7 @@ def _write_zip(path: Path, company_id: int, export: DataExport, chosen: list[typ
     written = 0
     path.touch(mode=0o600)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", render_to_string("privacy/export_readme.txt", {
+        archive.writestr("README.txt", render_plain_text("privacy/export_readme.txt", {
             "company_id": company_id, "created_at": timezone.now(), "policy_version": policy.current_label(),
             "site_url": settings.SITE_URL.rstrip("/"),
             "files": [m._meta.label for m in chosen]}))
