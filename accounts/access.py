@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
@@ -80,3 +81,11 @@ class CompanyScopedAPIMixin:
             raise PermissionDenied("Guests have read-only access.")
         self.company = membership.company
         self.membership = membership
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The form's ``next`` when it points back into this site, else ``default`` (no open redirect)."""
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return back
+    return default

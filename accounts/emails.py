@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts import outbox
+from accounts import outbox, verification
 from accounts.models import User
 
 COMPANY_HEADER = "X-Soft-Helpers-Company"
@@ -47,7 +47,21 @@ def send_welcome_email(*, user_id: int) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return  # the account went away before the mail: nothing to say
-    send_templated_email(to=user.email, template="welcome", context={"user": user})
+    send_templated_email(to=user.email, template="welcome", context={"user": user, **_verification(user)})
+
+
+@outbox.handler("accounts.verification_email")
+def send_verification_email(*, user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True, email_verified_at__isnull=True).first()
+    if user is not None:
+        send_templated_email(to=user.email, template="verify_email", context={"user": user, **_verification(user)})
+
+
+def _verification(user: User) -> dict[str, object]:
+    if user.email_verified:
+        return {}
+    return {"verify_path": reverse("accounts:verify-email", kwargs={"token": verification.make_token(user)}),
+            "verify_days": settings.ACCOUNTS_VERIFY_EMAIL_DAYS}
 
 
 @outbox.handler("accounts.password_reset_email")

@@ -12,3 +12,11 @@ class OfficerRefused(AccountsError):
 
 class LastOwner(AccountsError):
     """The change would leave the company without an owner."""
+
+
+class EmailNotVerified(AccountsError):
+    """The action needs a proven email address (CON-4): the user confirms it from the emailed link first."""
+
+    def __init__(self, message: str = "Confirm your email address first: we sent you a link. "
+                                      "No email? Send a new link from the notice at the top of the page.") -> None:
+        super().__init__(message)

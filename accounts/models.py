@@ -29,6 +29,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the user proved the address (accounts.verification); Shutdown Company and the export wait for it.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -38,6 +40,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"User #{self.pk}"  # no personal value: str() reaches logs and admin breadcrumbs
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Company(models.Model):
@@ -173,6 +179,8 @@ class AuditEvent(models.Model):
         OFFICER_CREATED = "officer.created", "Privacy officer account created"
         PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset link emailed"
         PASSWORD_CHANGED = "password.changed", "Password changed (other sessions and API tokens ended)"
+        EMAIL_VERIFICATION_SENT = "email.verification_sent", "Email verification link sent"
+        EMAIL_VERIFIED = "email.verified", "Email address verified"
         ADMIN_CHANGED = "admin.changed", "Changed through the admin"
         MESSAGE_QUEUED = "message.queued", "Message queued to consenting users"
         POLICY_DRAFTED = "policy.drafted", "Privacy policy version drafted"

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts import outbox, selectors
+from accounts import outbox, selectors, verification
 from accounts.audit import record_event
-from accounts.emails import send_password_reset_email, send_welcome_email
-from accounts.exceptions import EmailAlreadyRegistered, LastOwner
+from accounts.emails import send_password_reset_email, send_verification_email, send_welcome_email
+from accounts.exceptions import EmailAlreadyRegistered, EmailNotVerified, LastOwner
 from accounts.models import AuditEvent, Company, Membership, User
 
 
@@ -29,7 +29,8 @@ def sign_up(*, email: str, password: str, full_name: str, company_name: str) -> 
     """
     user = create_account(email=email, password=password, full_name=full_name)
     create_company(name=company_name, owner=user)
-    outbox.enqueue(send_welcome_email, user_id=user.pk)
+    outbox.enqueue(send_welcome_email, user_id=user.pk)  # it carries the link that proves the address
+    record_event(event=AuditEvent.Event.EMAIL_VERIFICATION_SENT, company_id=None, actor_id=user.pk, subject=user)
     return user
 
 
@@ -131,7 +132,51 @@ def note_usage(membership: Membership, *, now: datetime | None = None) -> None:
         membership.last_seen_at = now
 
 
-PASSWORD_RESETS_PER_HOUR = 3
+LINKS_PER_HOUR = 3  # password reset and email verification links per account
+
+
+def _sent_in_the_last_hour(event: str, user: User, now: datetime) -> int:
+    return AuditEvent.objects.filter(event=event, subject_type="accounts.User", subject_id=user.pk,
+                                     created_at__gt=now - timedelta(hours=1)).count()
+
+
+@transaction.atomic
+def send_email_verification(*, user: User, now: datetime | None = None) -> bool:
+    """Email the link that proves the address again; False when it is verified or enough were sent this hour."""
+    now = now or timezone.now()
+    if user.email_verified or _sent_in_the_last_hour(AuditEvent.Event.EMAIL_VERIFICATION_SENT, user, now) >= LINKS_PER_HOUR:
+        return False
+    outbox.enqueue(send_verification_email, user_id=user.pk)
+    record_event(event=AuditEvent.Event.EMAIL_VERIFICATION_SENT, company_id=None, actor_id=user.pk, subject=user,
+                 now=now)
+    return True
+
+
+@transaction.atomic
+def confirm_email(*, token: str, now: datetime | None = None) -> User | None:
+    """The POST of the emailed link; None for a bad or expired link, or one made for an older address."""
+    user = verification.user_for_token(token)
+    return mark_email_verified(user=user, how="link", now=now) if user is not None else None
+
+
+@transaction.atomic
+def mark_email_verified(*, user: User, how: str, now: datetime | None = None) -> User:
+    """The address is proven (the link, an invitation's link, or an operator making an officer); once."""
+    now = now or timezone.now()
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.email_verified_at is None:
+        locked.email_verified_at = now
+        locked.save(update_fields=["email_verified_at"])
+        record_event(event=AuditEvent.Event.EMAIL_VERIFIED, company_id=None, actor_id=locked.pk, subject=locked,
+                     data={"how": how}, now=now)
+    user.email_verified_at = locked.email_verified_at
+    return locked
+
+
+def require_verified_email(user: User) -> None:
+    """Shutdown Company and the export go to the owner's address: it must be proven first (CON-4)."""
+    if not user.email_verified:
+        raise EmailNotVerified
 
 
 @transaction.atomic
@@ -147,9 +192,7 @@ def request_password_reset(*, email: str, now: datetime | None = None) -> None:
     if user is None:
         return
     now = now or timezone.now()
-    recent = AuditEvent.objects.filter(event=AuditEvent.Event.PASSWORD_RESET_REQUESTED, subject_type="accounts.User",
-                                       subject_id=user.pk, created_at__gt=now - timedelta(hours=1))
-    if recent.count() >= PASSWORD_RESETS_PER_HOUR:
+    if _sent_in_the_last_hour(AuditEvent.Event.PASSWORD_RESET_REQUESTED, user, now) >= LINKS_PER_HOUR:
         return  # nobody's mailbox is flooded from our form; the links already sent still work
     outbox.enqueue(send_password_reset_email, user_id=user.pk)
     record_event(event=AuditEvent.Event.PASSWORD_RESET_REQUESTED, company_id=None, actor_id=None, subject=user,
@@ -194,7 +237,7 @@ def end_sessions(*, user_ids: Collection[int], batch: int = 2000) -> int:
 
 
 # The registry's ``anonymise`` fields of User, all set below (a test compares the two).
-ANONYMISED_USER_FIELDS = ("email", "full_name", "password", "last_login", "date_joined")
+ANONYMISED_USER_FIELDS = ("email", "full_name", "password", "last_login", "date_joined", "email_verified_at")
 ANONYMISED_DOMAIN = "@deleted.invalid"
 
 
@@ -214,6 +257,7 @@ def anonymise_users(*, user_ids: Collection[int], now: datetime) -> list[str]:
         user.full_name = ""
         user.set_unusable_password()
         user.last_login = None
+        user.email_verified_at = None
         user.date_joined = now.replace(hour=0, minute=0, second=0, microsecond=0)
         user.is_active = False
         user.save()

@@ -20,6 +20,8 @@ urlpatterns = [
          name="password-reset-confirm"),
     path("accounts/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password-reset-complete"),
+    path("accounts/verify/resend/", views.resend_verification, name="resend-verification"),
+    path("accounts/verify/<str:token>/", views.verify_email, name="verify-email"),
     path("companies/", views.company_selection, name="company-selection"),
     path("companies/new/", views.company_create, name="company-create"),
     path("companies/manage/", views.manage_first, name="manage-first"),

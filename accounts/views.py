@@ -4,13 +4,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors, services
-from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
+from accounts import selectors, services, verification
+from accounts.access import AuthenticatedRequest, CompanyRequest, company_view, safe_next
 from accounts.exceptions import LastOwner
 from accounts.forms import CompanyForm
 from accounts.models import Membership
@@ -125,3 +125,25 @@ class PasswordChangeView(_EndsApiTokens, auth_views.PasswordChangeView):
 
     how = "change"
     success_url = reverse_lazy("accounts:password-change-done")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: GET shows the button (mail scanners open links), POST proves the address."""
+    user = verification.user_for_token(token)
+    if request.method == "POST" and user is not None:
+        user = services.confirm_email(token=token)
+        return render(request, "accounts/email_verified.html", {"verified_user": user})
+    status = 200 if user is not None else 410
+    return render(request, "accounts/verify_email.html", {"valid": user is not None,
+                                                          "already": bool(user and user.email_verified)}, status=status)
+
+
+@login_required
+@require_POST
+def resend_verification(request: AuthenticatedRequest) -> HttpResponse:
+    if services.send_email_verification(user=request.user):
+        messages.success(request, "We sent you a new link. Open it to confirm your email address.")
+    elif not request.user.email_verified:
+        messages.error(request, "We already sent you three links this hour. Use the newest one, or try again later.")
+    return redirect(safe_next(request, "/companies/"))

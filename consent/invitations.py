@@ -250,6 +250,7 @@ def accept_with_new_account(*, token: str, full_name: str, password: str, consen
     user = account_services.create_account(email=email, password=password, full_name=full_name)
     consent_services.record_signup_consents(user=user, granted=consents, now=now)
     accept(token=token, user=user, now=now)
+    account_services.mark_email_verified(user=user, how="invitation", now=now)  # the link reached that address
     return user
 
 

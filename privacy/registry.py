@@ -121,6 +121,7 @@ REGISTRY: dict[str, ModelPolicy] = {
         "full_name": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
         "last_login": pi(Category.USAGE, erasure=Erasure.ANONYMISE),
         "date_joined": pi(Category.USAGE, erasure=Erasure.ANONYMISE),
+        "email_verified_at": pi(Category.USAGE, erasure=Erasure.ANONYMISE),
     }, "people who log in; kept while they belong to any company"),
     "accounts.User_groups": ModelPolicy(Scope.USER, keep("id", "user", "group")),
     "accounts.User_user_permissions": ModelPolicy(Scope.USER, keep("id", "user", "permission")),

@@ -10,6 +10,7 @@ from django.core import signing
 from django.utils import timezone
 
 from accounts import outbox
+from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, User
 from accounts.tenancy import tenant_service
@@ -30,7 +31,11 @@ def start_export(*, company_id: int, export_id: int) -> None:
 
 @tenant_service
 def request_export(*, company: Company, actor: User) -> DataExport:
-    """Start building the company's export, or return the one already being built."""
+    """Start building the company's export, or return the one already being built.
+
+    Raise EmailNotVerified while the owner's address is unproven: the export is all the company's data.
+    """
+    account_services.require_verified_email(actor)
     running = DataExport.objects.filter(company=company, status__in=[DataExport.Status.PENDING,
                                                                      DataExport.Status.RUNNING]).first()
     if running:

@@ -13,10 +13,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import CompanyRequest, company_view
+from accounts.access import CompanyRequest, company_view, safe_next
+from accounts.exceptions import EmailNotVerified
 from accounts.models import Membership
 from privacy import inquiries, policy, selectors, services
 from privacy.exceptions import ExportUnavailable, InquiryRateLimited
@@ -31,8 +31,12 @@ OWNER = {Membership.Role.OWNER}
 def export_page(request: CompanyRequest) -> HttpResponse:
     """The owner's data export: prepare one, watch its progress, download it once."""
     if request.method == "POST":
-        services.request_export(company=request.company, actor=request.user)
-        messages.success(request, "Your export is being prepared. This page updates by itself.")
+        try:
+            services.request_export(company=request.company, actor=request.user)
+        except EmailNotVerified as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Your export is being prepared. This page updates by itself.")
         return redirect("privacy:export", company_id=request.company.pk)
     recent = list(selectors.recent_exports(company=request.company))
     links = {e.pk: services.download_token(e) for e in recent if e.status == e.Status.READY}
@@ -104,10 +108,7 @@ def policy_version_text(request: HttpRequest, label: str) -> HttpResponse:
 def dismiss_policy_notice(request: HttpRequest, label: str) -> HttpResponse:
     version = _published_or_404(label)
     policy.mark_read(user=request.user, version=version)  # type: ignore[arg-type]
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = "/"
-    return redirect(back)
+    return redirect(safe_next(request, "/"))
 
 
 # --- the Privacy Officer's public pages (ACC-1, ACC-2, CHL-1) ----------------------------------------

@@ -38,11 +38,12 @@ def request_shutdown(*, company: Company, actor: User, now: datetime | None = No
     """Email the owner a link that confirms closing ``company``; an earlier link stops working.
 
     The caller has re-authenticated ``actor`` (password entered again). Raise NotAnOwner or
-    CompanyNotActive.
+    CompanyNotActive, or EmailNotVerified while the owner's address is unproven.
     """
     now = now or timezone.now()
     if not _is_owner(company, actor):
         raise NotAnOwner
+    account_services.require_verified_email(actor)  # the link goes to this address (CON-4)
     with tenant_context(company.pk):
         locked = Company.objects.select_for_update().get(pk=company.pk)
         if not locked.is_active:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
+from accounts.exceptions import EmailNotVerified
 from accounts.models import Membership
 from retention import selectors, services
 from retention.exceptions import CompanyNotActive, ShutdownLinkRefused
@@ -29,9 +30,13 @@ def shutdown(request: CompanyRequest) -> HttpResponse:
     """The confirmation step: password again, then "Yes, Shutdown Now." emails the owner a link."""
     form = ReauthenticateForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.request_shutdown(company=request.company, actor=request.user)
-        messages.success(request, "We sent a confirmation link to your email address. Open it and confirm "
-                                  "there to close the company; until then nothing changes.")
+        try:
+            services.request_shutdown(company=request.company, actor=request.user)
+        except EmailNotVerified as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "We sent a confirmation link to your email address. Open it and confirm "
+                                      "there to close the company; until then nothing changes.")
         return redirect("retention:shutdown", company_id=request.company.pk)
     return render(request, "retention/shutdown.html", {
         "tab": "manage", "company": request.company, "form": form,

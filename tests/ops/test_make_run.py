@@ -102,7 +102,12 @@ def test_make_run_serves_delivers_mail_and_stops_cleanly(tmp_path):
 
         mail_dir = var_dir / "mail"
         assert _wait(lambda: any(mail_dir.glob("*.eml")), 30), "the worker did not deliver the welcome email"
-        assert "Welcome to Soft Helpers" in next(mail_dir.glob("*.eml")).read_text()
+        welcome = _mail_bodies(mail_dir)["Welcome to Soft Helpers"]
+        # The welcome email's link proves the address (the export and Shutdown Company wait for it).
+        verify = re.search(r"https?://[^/\s]+(/accounts/verify/[^/\s]+/)", welcome).group(1)
+        confirm_page = browser.open(base + verify, timeout=10).read().decode()
+        assert "Confirm my email address" in confirm_page
+        assert "your email address is confirmed" in _post_form(browser, base + verify, confirm_page, base)
 
         # The data export: requested in the page, built by the real worker, downloaded once.
         company_id = re.search(r'href="/c/(\d+)/"', page).group(1)

@@ -62,6 +62,11 @@ def test_main_flows_at_debug_leave_no_personal_value_in_logs_or_task_messages(
             "email": SEEDED[8], "full_name": SEEDED[7], "company_name": "ZQ Holdings",
             "password": "a-long-test-password-42", "password2": "a-long-test-password-42"})
     assert response.status_code == 302, response.content
+    from accounts import verification
+    from accounts.models import User
+
+    verify = f"/accounts/verify/{verification.make_token(User.objects.get(email=SEEDED[8]))}/"
+    assert client.post(verify).status_code == 200  # the welcome email's link, so that the export may start
     company_id = int(client.get("/api/v1/companies/").json()[0]["id"])
     token = api_client.post("/api/v1/auth/token/", {"email": SEEDED[8], "password": "a-long-test-password-42"},
                             format="json").json()["token"]
