@@ -173,6 +173,8 @@ class AuditEvent(models.Model):
         OFFICER_CREATED = "officer.created", "Privacy officer account created"
         ADMIN_CHANGED = "admin.changed", "Changed through the admin"
         MESSAGE_QUEUED = "message.queued", "Message queued to consenting users"
+        REPORTS_VIEWED = "reports.viewed", "Reports page viewed"
+        REPORTS_DOWNLOADED = "reports.downloaded", "Reports CSV downloaded"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

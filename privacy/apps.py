@@ -5,4 +5,5 @@ class PrivacyConfig(AppConfig):
     name = "privacy"
 
     def ready(self) -> None:
-        from privacy import checks, services  # noqa: F401  (registers the registry check, outbox handlers)
+        # The registry check, the outbox handlers and the users and companies counts register on import.
+        from privacy import checks, services, statistics  # noqa: F401

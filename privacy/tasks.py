@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from privacy import exports
+from privacy import exports, statistics
 
 
 @shared_task(name="privacy.build_export", acks_late=True)
@@ -15,3 +15,9 @@ def build_export_task(*, company_id: int, export_id: int) -> None:
 def expire_exports() -> None:
     """Delete export files past their time (beat, hourly)."""
     exports.sweep_expired_files()
+
+
+@shared_task(name="privacy.fill_statistics")
+def fill_statistics() -> int:
+    """Hourly: store the daily statistics of every finished day not yet stored. Safe to run twice."""
+    return len(statistics.fill_due())
