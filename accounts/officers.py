@@ -50,6 +50,7 @@ PERMISSIONS = [
     "retention.add_legalhold",  # placed through retention.services; released by the admin action
     "retention.view_deletioncertificate",
     "retention.view_retainedaggregate",
+    "privacy.view_reports",  # the Reports page and its CSV: aggregate figures and counts per date only
 ]
 
 

@@ -5,4 +5,5 @@ class ConsentConfig(AppConfig):
     name = "consent"
 
     def ready(self) -> None:
-        from consent import checks, services  # noqa: F401  (registers the check and the outbox handler)
+        # The check, the outbox handler and the daily counts register themselves on import.
+        from consent import checks, services, statistics  # noqa: F401

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class LedgerConfig(AppConfig):
     name = "ledger"
+
+    def ready(self) -> None:
+        from ledger import statistics  # noqa: F401  (registers the ledger's daily counts)

@@ -10,7 +10,8 @@ class PrivacyConfig(AppConfig):
     name = "privacy"
 
     def ready(self) -> None:
-        from privacy import checks, emails, services  # noqa: F401  (registers the checks and outbox handlers)
+        # The checks, the outbox handlers and the users and companies counts register on import.
+        from privacy import checks, emails, inquiries, services, statistics  # noqa: F401
 
         post_migrate.connect(_seed_published_records, sender=self, dispatch_uid="privacy.published_records")
 

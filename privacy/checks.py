@@ -1,5 +1,6 @@
-"""System checks of the privacy app: the PI registry must cover every model field exactly, and the
-inquiry settings cannot promise a slower answer than the 30 days we allow ourselves (ACC-2)."""
+"""System checks of the privacy app: the PI registry must cover every model field exactly; the inquiry
+settings cannot promise a slower answer than the 30 days we allow ourselves (ACC-2); aggregate thresholds
+make sense (PUR-2)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,19 @@ def check_inquiry_settings(app_configs: Any = None, **kwargs: Any) -> list[check
         errors.append(checks.Error("PRIVACY_INQUIRY_KEEP_DAYS must not be negative", id="privacy.E005"))
     if settings.PRIVACY_INQUIRIES_PER_HOUR < 1:
         errors.append(checks.Error("PRIVACY_INQUIRIES_PER_HOUR must be at least 1", id="privacy.E006"))
+    return errors
+
+
+@checks.register(checks.Tags.compatibility)
+def check_aggregate_thresholds(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A threshold of one shows a single company's figure; a share outside 1..100 is no rule (PUR-2)."""
+    errors: list[checks.CheckMessage] = []
+    minimum = settings.PRIVACY_AGGREGATE_MIN_CONTRIBUTORS
+    if not isinstance(minimum, int) or minimum < 2:
+        errors.append(checks.Error(f"PRIVACY_AGGREGATE_MIN_CONTRIBUTORS is {minimum!r}; it must be at least 2",
+                                   id="privacy.E007", hint="Aggregates must not show one company's or person's figure."))
+    percent = settings.PRIVACY_AGGREGATE_DOMINANCE_PERCENT
+    if not isinstance(percent, int) or not 1 <= percent <= 100:
+        errors.append(checks.Error(f"PRIVACY_AGGREGATE_DOMINANCE_PERCENT is {percent!r}; it must be 1 to 100",
+                                   id="privacy.E008", hint="The largest share one company may supply of a shown figure."))
     return errors

@@ -13,3 +13,7 @@ class InquiryRefused(Exception):
 
 class InquiryRateLimited(Exception):
     """More inquiries from this email or client address in the last hour than allowed; nothing was stored."""
+
+
+class DayNotFinished(ValueError):
+    """Statistics are stored for finished days only (a day still running would change)."""

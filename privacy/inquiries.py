@@ -22,12 +22,13 @@ Rules kept here:
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -36,7 +37,7 @@ from accounts.audit import record_event
 from accounts.mail import remove_mail_files
 from accounts.models import AuditEvent, User
 from accounts.officers import GROUP_NAME
-from privacy import emails
+from privacy import emails, reports, statistics
 from privacy.exceptions import InquiryRateLimited, InquiryRefused
 from privacy.models import Inquiry, InquiryEvent
 
@@ -303,3 +304,20 @@ def _timeline(inquiry: Inquiry, what: str, *, actor_id: int | None, now: datetim
 
 def _audit(event: str, inquiry: Inquiry, *, actor_id: int | None, now: datetime, **data: int | str) -> None:
     record_event(event=event, company_id=None, actor_id=actor_id, subject=inquiry, data=data, now=now)
+
+
+# --- statistics and the Reports page (PUR-2, PUR-5) -----------------------------------------------
+
+@statistics.collector("inquiries", label="Privacy inquiries received", kind=statistics.FLOW)
+def _received(first: date, end: date) -> statistics.Figure:
+    """Inquiries received per day; each requester (by address) is one contributor."""
+    start, stop = statistics.span(first, end)
+    return statistics.count_per(Inquiry.objects.filter(received_at__gte=start, received_at__lt=stop), "email")
+
+
+@reports.section("inquiries", title="Inquiries to answer (per due date; overdue before today)",
+                 permission="privacy.view_inquiry")
+def _due(today: date, until: date) -> reports.Due:
+    unanswered = Inquiry.objects.filter(answered_at__isnull=True, closed_at__isnull=True)
+    return reports.dated(unanswered, "due_at", today=today, until=until,
+                         link=reverse("admin:privacy_inquiry_changelist"))

@@ -175,6 +175,12 @@ REGISTRY: dict[str, ModelPolicy] = {
         **keep("id", "inquiry", "at", "actor_id", "what", "detail"),
         "text": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),  # the answer, a reason, a note
     }, "an inquiry's timeline; its texts go with the inquiry's identifying fields", exported=False),
+    "privacy.DailyStatistic": ModelPolicy(Scope.SITE, keep(
+        "id", "metric", "day", "value", "contributors", "largest",
+    ), "daily counts across all companies, no company or user id (PUR-2, RET-5); kept forever"),
+    "privacy.MonthlyStatistic": ModelPolicy(Scope.SITE, keep(
+        "id", "metric", "month", "value", "contributors", "largest",
+    ), "monthly totals of the daily counts, no company or user id (PUR-2, RET-5); kept forever"),
     # --- ledger -------------------------------------------------------------------------------
     "ledger.Contact": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "created_at"),
@@ -259,8 +265,10 @@ REGISTRY: dict[str, ModelPolicy] = {
     "retention.DeletionCertificate": ModelPolicy(Scope.SITE, keep(
         "id", "purge", "company_id", "issued_at", "policy_version", "body", "digest",
     ), "proof of a purge: tables, counts, dates; no personal values"),
-    "retention.RetainedAggregate": ModelPolicy(Scope.SITE, keep("id", "metric", "month", "count"),
-                                               "monthly totals of purged companies, no company id (RET-5)"),
+    "retention.RetainedAggregate": ModelPolicy(Scope.SITE, keep(
+        "id", "metric", "month", "count", "contributors", "largest", "pending_count", "pending_contributors",
+        "pending_largest",
+    ), "monthly totals of purged companies, no company id (RET-5); the pending part is never shown"),
 }
 
 

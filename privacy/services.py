@@ -1,4 +1,4 @@
-"""Writes of the privacy app: exports and their one download."""
+"""Writes of the privacy app: exports and their one download; the audit of the officer's reports."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.utils import timezone
 
 from accounts import outbox
@@ -96,3 +97,10 @@ def discard_company_exports(*, company: Company, now: datetime | None = None) ->
                      now=now)
         discarded += 1
     return discarded
+
+
+@transaction.atomic
+def record_report_access(*, actor: User, days: int, download: bool) -> None:
+    """Audit one view of the Reports page, or one download of its CSV (the period only: it is about no one)."""
+    event = AuditEvent.Event.REPORTS_DOWNLOADED if download else AuditEvent.Event.REPORTS_VIEWED
+    record_event(event=event, company_id=None, actor_id=actor.pk, data={"days": days})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from privacy import exports, inquiries
+from privacy import exports, inquiries, statistics
 
 
 @shared_task(name="privacy.build_export", acks_late=True)
@@ -30,3 +30,9 @@ def erase_closed_inquiries_task() -> int:
     if erased == inquiries.ERASE_BATCH:
         erase_closed_inquiries_task.apply_async(countdown=1)
     return erased
+
+
+@shared_task(name="privacy.fill_statistics")
+def fill_statistics() -> int:
+    """Hourly: store the daily statistics of every finished day not yet stored. Safe to run twice."""
+    return len(statistics.fill_due())

@@ -15,4 +15,6 @@ urlpatterns = [
          name="export-download"),
     path("privacy/officer/", views.officer, name="officer"),
     path("privacy/contact/", views.contact, name="contact"),
+    path("admin/reports/", views.reports_page, name="reports"),
+    path("admin/reports/statistics.csv", views.reports_page, {"download": True}, name="reports-csv"),
 ]

@@ -1,24 +1,27 @@
-"""Pages of the privacy app: the owner's data export; the officer's contact and the inquiry form, for anyone."""
+"""Pages of the privacy app: the owner's data export; the policy, the officer's contact and the inquiry
+form, for anyone; the officer's Reports page with its CSV (PUR-5)."""
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import CompanyRequest, company_view, safe_next
 from accounts.exceptions import EmailNotVerified
-from accounts.models import Membership
-from privacy import inquiries, policy, selectors, services
+from accounts.models import Membership, User
+from privacy import inquiries, policy, reports, selectors, services
 from privacy.exceptions import ExportUnavailable, InquiryRateLimited
 from privacy.forms import InquiryForm
 from privacy.models import PolicyVersion
@@ -150,3 +153,31 @@ def contact(request: HttpRequest) -> HttpResponse:
 def _thanks(request: HttpRequest, *, reference: str, due_at: datetime) -> HttpResponse:
     return render(request, "privacy/contact_thanks.html", {
         "reference": reference, "due_at": due_at, "contact": selectors.officer_contact()})
+
+
+@staff_member_required
+@permission_required("privacy.view_reports", raise_exception=True)
+@require_GET
+def reports_page(request: HttpRequest, *, download: bool = False) -> HttpResponse:
+    """Charts of the daily statistics, monthly totals and what falls due, or the same figures as CSV rows.
+
+    Figures only, about no one: a 400 for any parameter but the period (a company, a user). Audited.
+    """
+    try:
+        days = reports.period(request.GET)
+    except reports.BadParameter as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    user: User = request.user  # type: ignore[assignment]
+    services.record_report_access(actor=user, days=days, download=download)
+    report = reports.build(days=days, today=timezone.localdate(), user=user)
+    if download:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (f'attachment; filename="softhelpers-statistics-{report.last:%Y-%m-%d}-'
+                                           f'{report.days}d.csv"')
+        csv.writer(response).writerows(reports.csv_rows(report))
+        return response
+    return render(request, "admin/privacy/reports.html", {
+        **admin.site.each_context(request), "title": "Reports", "report": report, "periods": reports.PERIODS,
+        "chart_width": reports.CHART_WIDTH, "chart_height": reports.CHART_HEIGHT,
+        "min_contributors": settings.PRIVACY_AGGREGATE_MIN_CONTRIBUTORS,
+        "dominance_percent": settings.PRIVACY_AGGREGATE_DOMINANCE_PERCENT})

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
@@ -99,7 +98,9 @@ class RetainedAggregateAdmin(ReadOnlyAdmin):
     list_filter = ["metric"]
     fields = readonly_fields = ("metric", "month", "shown_count")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RetainedAggregate]:
+        return selectors.released_aggregates()
+
     @admin.display(description="Count")
     def shown_count(self, row: RetainedAggregate) -> str:
-        count = selectors.shown_count(row)
-        return f"fewer than {settings.RETENTION_AGGREGATE_MIN_COUNT}" if count is None else f"{count:,}"
+        return selectors.shown_count(row).label

@@ -5,4 +5,5 @@ class RetentionConfig(AppConfig):
     name = "retention"
 
     def ready(self) -> None:
-        from retention import checks, emails  # noqa: F401  (registers the checks and outbox handlers)
+        # The checks, the outbox handlers, the daily counts and the report sections register themselves on import.
+        from retention import checks, emails, statistics  # noqa: F401

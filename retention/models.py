@@ -159,7 +159,15 @@ class DeletionCertificate(models.Model):
 
 
 class RetainedAggregate(models.Model):
-    """Monthly totals over all purged companies; no company id (RET-5). Kept indefinitely."""
+    """Monthly totals over all purged companies; no company id (RET-5). Kept indefinitely.
+
+    Each purge adds its company's counts to the pending part of a cell (metric, month), never to
+    the total at once: two reads around one purge would otherwise differ by that company's
+    counts. The pending part joins the released total (``count``) in the purge step that makes
+    it pass the rules of ``privacy.statistics`` (enough companies, none dominant), under the
+    cell's row lock (``retention.purge._hold_back``). Only the released total is ever shown,
+    through those rules again; the pending part is never shown.
+    """
 
     class Metric(models.TextChoices):
         USERS = "users", "Users"
@@ -169,7 +177,12 @@ class RetainedAggregate(models.Model):
     metric = models.CharField(max_length=40, choices=[
         *Metric.choices, *((f"consents.{p.id}", f"Consents given: {p.label}") for p in purposes.PURPOSES.values())])
     month = models.DateField()
-    count = models.PositiveBigIntegerField(default=0)
+    count = models.PositiveBigIntegerField(default=0)  # released
+    contributors = models.PositiveIntegerField(default=0)  # purged companies in the released count
+    largest = models.PositiveBigIntegerField(default=0)  # the biggest single company's part of it
+    pending_count = models.PositiveBigIntegerField(default=0)
+    pending_contributors = models.PositiveIntegerField(default=0)
+    pending_largest = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["metric", "month"], name="retained_aggregate_unique")]

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -43,7 +44,7 @@ from accounts.models import AuditEvent, Company, Membership
 from accounts.tenancy import TenantModel, tenant_context
 from consent import services as consent_services
 from ledger.models import BankTransaction, Invoice
-from privacy import exports, keys, policy, registry
+from privacy import exports, keys, policy, registry, statistics
 from retention.emails import send_certificate
 from retention.models import DeletionCertificate, LegalHold, RetainedAggregate, ScheduledPurge
 
@@ -241,7 +242,7 @@ def _cleanup(purge: ScheduledPurge, now: datetime) -> None:
     former_emails = account_services.anonymise_users(user_ids=orphans, now=now)
     forgotten = consent_services.forget(company_id=company_id, user_ids=orphans)
     policy.forget_users(user_ids=orphans)
-    _add_to_aggregates([(RetainedAggregate.consent_metric(p), month, n) for p, month, n in forgotten])
+    _hold_back([(RetainedAggregate.consent_metric(p), month, n) for p, month, n in forgotten])
     files = exports.delete_company_files(company_id) + _remove_mail_files(company_id, former_emails)
     Company.objects.filter(pk=company_id).update(name="")
     purge.users_anonymised += len(former_emails)
@@ -305,7 +306,7 @@ STEPS = {Step.START: _start, Step.ROWS: _rows, Step.CLEANUP: _cleanup, Step.CERT
 # --- what survives, and the files -----------------------------------------------------------------
 
 def _retain_aggregates(company_id: int) -> dict[str, int]:
-    """Add the company's monthly counts to the anonymous totals (RET-5); no company id is kept.
+    """Hold the company's monthly counts back for the anonymous totals (RET-5); no company id is kept.
 
     Returns the rows counted per table on the way, so that the start need not count them twice.
     """
@@ -323,18 +324,48 @@ def _retain_aggregates(company_id: int) -> dict[str, int]:
             month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
             counts.append((metric.value, month, row["n"]))
             counted[rows.model._meta.db_table] += row["n"]
-    _add_to_aggregates(counts)
+    _hold_back(counts)
     return counted
 
 
-def _add_to_aggregates(counts: list[tuple[str, date, int]]) -> None:
-    """Add ``(metric, month, count)`` rows to the anonymous totals."""
-    if counts:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO retention_retainedaggregate (metric, month, count) VALUES (%s, %s, %s) "
-                "ON CONFLICT (metric, month) DO UPDATE SET count = retention_retainedaggregate.count + EXCLUDED.count",
-                counts)
+_PEND = """
+INSERT INTO retention_retainedaggregate AS cell (metric, month, count, contributors, largest, pending_count,
+                                                 pending_contributors, pending_largest)
+VALUES (%s, %s, 0, 0, 0, %s, 1, %s)
+ON CONFLICT (metric, month) DO UPDATE SET pending_count = cell.pending_count + EXCLUDED.pending_count,
+    pending_contributors = cell.pending_contributors + 1,
+    pending_largest = GREATEST(cell.pending_largest, EXCLUDED.pending_largest)
+RETURNING id, pending_count, pending_contributors, pending_largest
+"""
+_RELEASE = """
+UPDATE retention_retainedaggregate SET count = count + pending_count,
+    contributors = contributors + pending_contributors, largest = GREATEST(largest, pending_largest),
+    pending_count = 0, pending_contributors = 0, pending_largest = 0
+WHERE id = %s
+"""
+
+
+def _hold_back(counts: list[tuple[str, date, int]]) -> None:
+    """One purged company's ``(metric, month, count)`` rows: pending first, released once they hide it.
+
+    The company is one contributor of each cell it touches. A cell's pending part joins its
+    released total only when the pending companies pass the rules of ``privacy.statistics``
+    (at least PRIVACY_AGGREGATE_MIN_CONTRIBUTORS, none over the dominance share), so the
+    released total never moves by fewer companies than that. The upsert locks each cell until the
+    purge step commits; cells are taken in one order, so two purges never wait on each other in a
+    circle.
+    """
+    cells: dict[tuple[str, date], int] = defaultdict(int)
+    for metric, month, n in counts:
+        cells[(metric, month)] += n
+    with connection.cursor() as cursor:
+        for (metric, month), n in sorted(cells.items()):
+            if not n:
+                continue
+            cursor.execute(_PEND, [metric, month, n, n])
+            row_id, *pending = cursor.fetchone()
+            if statistics.verdict(statistics.Figure(*pending)) is statistics.Verdict.SHOWN:
+                cursor.execute(_RELEASE, [row_id])
 
 
 def _remove_mail_files(company_id: int, addresses: list[str]) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.db.models import QuerySet
 
 from accounts.models import Company, Membership
 from accounts.tenancy import tenant_context
 from privacy import selectors as privacy_selectors
+from privacy import statistics
 from retention.models import RetainedAggregate, ScheduledPurge, ShutdownRequest
 
 
@@ -21,15 +22,21 @@ def purge_of(*, company: Company) -> ScheduledPurge | None:
     return ScheduledPurge.objects.filter(company=company).first()
 
 
-def shown_count(row: RetainedAggregate) -> int | None:
-    """A retained total as it may be shown: None under the suppression threshold (PUR-2, RET-5)."""
-    return row.count if row.count >= settings.RETENTION_AGGREGATE_MIN_COUNT else None
+def shown_count(row: RetainedAggregate) -> statistics.Cell:
+    """A retained total as it may be shown: its released part, under the rules of ``privacy.statistics`` (PUR-2, RET-5)."""
+    return statistics.cell(statistics.Figure(row.count, row.contributors, row.largest))
 
 
-def retained_aggregates() -> list[tuple[str, str, int | None]]:
-    """``(metric, YYYY-MM, count)``, the count None where it is under the suppression threshold."""
-    return [(row.get_metric_display(), f"{row.month:%Y-%m}", shown_count(row))
-            for row in RetainedAggregate.objects.order_by("metric", "month")]
+def released_aggregates() -> QuerySet[RetainedAggregate]:
+    """The totals something was released to. A cell with only a pending part stays out of sight: its
+    appearing after a purge would tell that the purged company had data in that month."""
+    return RetainedAggregate.objects.filter(contributors__gt=0)
+
+
+def retained_aggregates() -> list[tuple[str, str, str]]:
+    """``(metric, YYYY-MM, count or why it is not shown)``; the pending part of a total is never shown."""
+    return [(row.get_metric_display(), f"{row.month:%Y-%m}", shown_count(row).label)
+            for row in released_aggregates().order_by("metric", "month")]
 
 
 def inquiries_before_purge(*, scheduled: ScheduledPurge) -> list[str]:

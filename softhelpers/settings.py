@@ -172,6 +172,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
     "expire-exports": {"task": "privacy.expire_exports", "schedule": 3600.0},
     "run-due-purges": {"task": "retention.run_due_purges", "schedule": 3600.0},
+    "fill-statistics": {"task": "privacy.fill_statistics", "schedule": 3600.0},
     "expire-support-access": {"task": "consent.expire_support_access", "schedule": 300.0},
     "purge-expired-invitations": {"task": "consent.purge_expired_invitations", "schedule": 60.0},
     "inquiry-digest": {"task": "privacy.inquiry_digest", "schedule": crontab(hour=7, minute=0)},
@@ -259,6 +260,10 @@ else:
 PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
 PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)
+# Aggregate figures (privacy/statistics.py, retained totals): shown only when this many companies
+# (or people) make them up and none supplies more than this percent (system checks privacy.E004, E005).
+PRIVACY_AGGREGATE_MIN_CONTRIBUTORS = env.int("PRIVACY_AGGREGATE_MIN_CONTRIBUTORS", default=10)
+PRIVACY_AGGREGATE_DOMINANCE_PERCENT = env.int("PRIVACY_AGGREGATE_DOMINANCE_PERCENT", default=70)
 
 # --- Privacy inquiries (ACC-2, CHL-1) -----------------------------------------------------------
 PRIVACY_INQUIRY_DAYS = env.int("PRIVACY_INQUIRY_DAYS", default=30)  # 1..30, system check privacy.E004
@@ -274,7 +279,6 @@ RETENTION_GRACE_DAYS = env.int("RETENTION_GRACE_DAYS", default=30)  # 0..30, sys
 RETENTION_SHUTDOWN_LINK_HOURS = env.int("RETENTION_SHUTDOWN_LINK_HOURS", default=24)
 RETENTION_PURGE_BATCH_ROWS = env.int("RETENTION_PURGE_BATCH_ROWS", default=50000)
 RETENTION_PURGE_PAUSE_MS = env.int("RETENTION_PURGE_PAUSE_MS", default=0)
-RETENTION_AGGREGATE_MIN_COUNT = env.int("RETENTION_AGGREGATE_MIN_COUNT", default=10)
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Soft Helpers <no-reply@softhelpers.example>")
