@@ -24,4 +24,4 @@ RUN SECRET_KEY=collectstatic-only-placeholder-000000000000000000000000000000 \
 USER softhelpers
 
 EXPOSE 8000
-CMD ["gunicorn", "softhelpers.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "softhelpers.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-", "--logger-class", "softhelpers.gunicorn_logging.ScrubbingLogger"]

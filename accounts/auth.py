@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -12,3 +13,19 @@ def login_identifier(request: HttpRequest, credentials: dict[str, Any] | None) -
     if value is None and request is not None:
         value = request.POST.get("username") or request.POST.get("email")
     return str(value).strip().lower() if value else None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as our own proxies saw it (login limits, the inquiry limit).
+
+    Behind ``TRUSTED_PROXY_COUNT`` proxies that each append to X-Forwarded-For, the client is the
+    entry that many places from the right; entries further left come from the client itself and
+    could be anything. With too few entries the request did not come through our proxies: the
+    peer address is all we know.
+    """
+    peer = request.META.get("REMOTE_ADDR")
+    trusted = settings.TRUSTED_PROXY_COUNT
+    if trusted <= 0:
+        return peer
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-trusted] if len(forwarded) >= trusted else peer

@@ -184,6 +184,7 @@ class AuditEvent(models.Model):
         ADMIN_CHANGED = "admin.changed", "Changed through the admin"
         MESSAGE_QUEUED = "message.queued", "Message queued to consenting users"
         POLICY_DRAFTED = "policy.drafted", "Privacy policy version drafted"
+        POLICY_DRAFT_CHANGED = "policy.draft_changed", "Privacy policy draft edited"
         POLICY_PUBLISHED = "policy.published", "Privacy policy version published"
         POLICY_NOTICES_QUEUED = "policy.notices_queued", "Policy change notices queued"
         OFFICER_CONTACT_CHANGED = "officer_contact.changed", "Privacy officer's published contact changed"

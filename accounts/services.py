@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
@@ -144,6 +145,7 @@ def _sent_in_the_last_hour(event: str, user: User, now: datetime) -> int:
 def send_email_verification(*, user: User, now: datetime | None = None) -> bool:
     """Email the link that proves the address again; False when it is verified or enough were sent this hour."""
     now = now or timezone.now()
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one count at a time per account
     if user.email_verified or _sent_in_the_last_hour(AuditEvent.Event.EMAIL_VERIFICATION_SENT, user, now) >= LINKS_PER_HOUR:
         return False
     outbox.enqueue(send_verification_email, user_id=user.pk)
@@ -192,6 +194,7 @@ def request_password_reset(*, email: str, now: datetime | None = None) -> None:
     if user is None:
         return
     now = now or timezone.now()
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one count at a time per account
     if _sent_in_the_last_hour(AuditEvent.Event.PASSWORD_RESET_REQUESTED, user, now) >= LINKS_PER_HOUR:
         return  # nobody's mailbox is flooded from our form; the links already sent still work
     outbox.enqueue(send_password_reset_email, user_id=user.pk)
@@ -200,12 +203,16 @@ def request_password_reset(*, email: str, now: datetime | None = None) -> None:
 
 
 @transaction.atomic
-def password_changed(*, user: User, how: str, now: datetime | None = None) -> int:
+def password_changed(*, user: User, how: str, client_address: str | None = None, now: datetime | None = None) -> int:
     """After a change or a reset: every API token of the user ends (sessions end by themselves).
 
     Django's sessions carry a hash of the password, so every other session of the user stops at
-    its next request; the change page keeps the current one. Returns the tokens ended.
+    its next request; the change page keeps the current one. The failed logins counted against
+    the account from the address that set the new password are forgiven: the lockout page sends
+    a locked-out owner here, and they can log in at once. Returns the tokens ended.
     """
+    if client_address:
+        AxesProxyHandler.reset_attempts(ip_address=client_address, username=user.email)
     ended = end_api_tokens(user_ids=[user.pk])
     record_event(event=AuditEvent.Event.PASSWORD_CHANGED, company_id=None, actor_id=user.pk, subject=user,
                  data={"how": how, "api_tokens_ended": ended}, now=now)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services, verification
 from accounts.access import AuthenticatedRequest, CompanyRequest, company_view, safe_next
+from accounts.auth import client_ip
 from accounts.exceptions import LastOwner
 from accounts.forms import CompanyForm
 from accounts.models import Membership
@@ -109,7 +110,7 @@ class _EndsApiTokens:
 
     def form_valid(self, form: SetPasswordForm | PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)  # type: ignore[misc]
-        services.password_changed(user=form.user, how=self.how)
+        services.password_changed(user=form.user, how=self.how, client_address=client_ip(self.request))  # type: ignore[attr-defined]
         return response
 
 

@@ -22,6 +22,9 @@ EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # A link's secret in a logged path ("Forbidden: /invitations/7-<64 hex>/"): unsubscribe, invitation,
 # shutdown and download tokens are all 32 or more hex characters.
 LINK_SECRET = re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{32,}(?![0-9a-fA-F])")
+# Signed links (email verification, export download) are base64 with ":" and "-": any path segment of
+# 24 or more such characters is taken for a secret.
+PATH_SECRET = re.compile(r"(?<=/)[A-Za-z0-9_:.=-]{24,}(?=/|\?|\s|$|\")")
 SQL_SHAPE = re.compile(r"^\s*(?P<verb>\w+)\b.*?\b(?:FROM|INTO|UPDATE|TABLE)\s+\"?(?P<table>[\w.]+)", re.I | re.S)
 
 
@@ -38,7 +41,7 @@ def _personal_keys() -> re.Pattern[str]:
 
 def scrub(text: str) -> str:
     text = _personal_keys().sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", text)
-    return LINK_SECRET.sub(REDACTED, EMAIL.sub(REDACTED, text))
+    return PATH_SECRET.sub(REDACTED, LINK_SECRET.sub(REDACTED, EMAIL.sub(REDACTED, text)))
 
 
 def _sql_summary(sql: object) -> str:

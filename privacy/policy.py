@@ -126,6 +126,8 @@ def update_draft(*, version: PolicyVersion, label: str, effective_on: date, text
     version.label, version.effective_on, version.text, version.summary, version.material = (
         label, effective_on, text, summary.strip(), material)
     version.save(update_fields=["label", "effective_on", "text", "summary", "material"])
+    record_event(event=AuditEvent.Event.POLICY_DRAFT_CHANGED, company_id=None, actor_id=actor.pk if actor else None,
+                 subject=version)
     return version
 
 
@@ -155,25 +157,38 @@ def publish_version(*, version: PolicyVersion, actor: User | None, now: datetime
 
 @transaction.atomic
 def queue_notices(*, version: PolicyVersion, actor: User | None, now: datetime | None = None) -> int:
-    """One notice and one email for every active user who joined before the publication.
+    """One notice and one email for every active user who joined before the version takes effect.
 
-    Safe to run again (``manage.py notify_policy_change``): users already told are skipped, so
-    a second run sends nothing more. Returns how many users were newly told.
+    Safe to run again (``manage.py notify_policy_change``, and the daily beat until the version
+    is in force, for users who sign up in between): users already told are skipped, so a second
+    run sends nothing more. Returns how many users were newly told.
     """
     now = now or timezone.now()
     if not version.is_published or not version.material:
         raise PolicyError(f"Version {version.label} is not a published material change.")
+    takes_effect = timezone.make_aware(datetime.combine(version.effective_on, time()), timezone.get_default_timezone())
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO privacy_policynotice (user_id, version_id, created_at) "
             "SELECT id, %s, %s FROM accounts_user WHERE is_active AND date_joined < %s ORDER BY id "
             "ON CONFLICT (user_id, version_id) DO NOTHING RETURNING id",
-            [version.pk, now, version.published_at])
+            [version.pk, now, takes_effect])
         notice_ids = sorted(row[0] for row in cursor.fetchall())
+    if not notice_ids:
+        return 0
     outbox.enqueue_many(deliver_notice, [{"notice_id": pk} for pk in notice_ids])
     record_event(event=AuditEvent.Event.POLICY_NOTICES_QUEUED, company_id=None, actor_id=actor.pk if actor else None,
                  subject=version, data={"recipients": len(notice_ids)}, now=now)
     return len(notice_ids)
+
+
+def notify_upcoming(*, now: datetime | None = None) -> int:
+    """The daily beat: tell users who signed up since a material change was published, until it takes effect."""
+    now = now or timezone.now()
+    told = 0
+    for version in PolicyVersion.objects.published().filter(material=True, effective_on__gte=_today(now)):
+        told += queue_notices(version=version, actor=None, now=now)
+    return told
 
 
 @outbox.handler("privacy.policy_notice_email")

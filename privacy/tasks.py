@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from privacy import exports, inquiries, statistics
+from privacy import exports, inquiries, policy, statistics
 
 
 @shared_task(name="privacy.build_export", acks_late=True)
@@ -36,3 +36,9 @@ def erase_closed_inquiries_task() -> int:
 def fill_statistics() -> int:
     """Hourly: store the daily statistics of every finished day not yet stored. Safe to run twice."""
     return len(statistics.fill_due())
+
+
+@shared_task(name="privacy.notify_policy_changes")
+def notify_policy_changes_task() -> int:
+    """Daily: a material change not yet in force is told to users who signed up since it was published."""
+    return policy.notify_upcoming()

@@ -47,7 +47,8 @@ def main() -> int:
     bin_dir = Path(python).parent
     commands = {
         "web": [str(bin_dir / "gunicorn"), "softhelpers.wsgi", "--bind", f"127.0.0.1:{port}",
-                "--workers", "2", "--threads", "4", "--access-logfile", "-"],
+                "--workers", "2", "--threads", "4", "--access-logfile", "-",
+                "--logger-class", "softhelpers.gunicorn_logging.ScrubbingLogger"],
         "worker": [str(bin_dir / "celery"), "-A", "softhelpers", "worker", "--loglevel", "INFO",
                    "--concurrency", "2"],
         "beat": [str(bin_dir / "celery"), "-A", "softhelpers", "beat", "--loglevel", "INFO",

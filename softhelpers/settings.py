@@ -177,6 +177,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-invitations": {"task": "consent.purge_expired_invitations", "schedule": 60.0},
     "inquiry-digest": {"task": "privacy.inquiry_digest", "schedule": crontab(hour=7, minute=0)},
     "erase-closed-inquiries": {"task": "privacy.erase_closed_inquiries", "schedule": crontab(hour=3, minute=30)},
+    "notify-policy-changes": {"task": "privacy.notify_policy_changes", "schedule": crontab(hour=6, minute=0)},
 }
 
 # --- Caches (axes keeps its failure counters in the database, shared by all processes) ------
@@ -214,6 +215,13 @@ AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "accounts.auth.login_identifier"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ADMIN = False  # its records are login names (emails) and IP addresses: not for the admin
+# How many proxies of ours stand in front of the web app, each appending the address it saw to
+# X-Forwarded-For (docker-compose: the TLS proxy, so 1). The client address is the entry that
+# the outermost of them appended; anything further left was written by the client and is not
+# trusted. 0: the peer address itself (local mode, or no proxy). accounts.auth.client_ip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION and env.bool(
+    "BEHIND_TLS_PROXY", default=True) else 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_ip"
 
 # --- Google Analytics (COO-3): off unless a measurement id is set, and then only after Accept --------
 GA_MEASUREMENT_ID = env.str("GA_MEASUREMENT_ID", default="")  # "G-XXXXXXX"; system check consent.E001

@@ -20,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The front door: what Soft Helpers is and promises, for visitors; the companies for users."""
     if request.user.is_authenticated:
         return redirect("accounts:company-selection")
-    return render(request, "home.html")
+    return render(request, "home.html", {"grace_days": settings.RETENTION_GRACE_DAYS})
 
 
 def _database_ok() -> bool:

@@ -125,3 +125,21 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others_and_the_to
 
 def test_login_and_lockout_pages_link_the_reset(client):
     assert 'href="/accounts/password/reset/">Forgot your password?' in client.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.policy("SAF-3")
+def test_a_locked_out_owner_who_resets_the_password_can_log_in_at_once(client, alice, eml_dir):
+    address = "203.0.113.50"
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": alice.email, "password": "wrong-password-1"}, REMOTE_ADDR=address)
+    locked = client.post("/accounts/login/", {"username": alice.email, "password": PASSWORD}, REMOTE_ADDR=address)
+    assert "Too many failed log-in attempts" in locked.content.decode()
+    assert 'href="/accounts/password/reset/"' in locked.content.decode()
+    _ask(client, alice.email)
+    outbox.sweep()
+    form = client.get(_link(alice), follow=True, REMOTE_ADDR=address)
+    client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+                REMOTE_ADDR=address)
+    logged_in = client.post("/accounts/login/", {"username": alice.email, "password": NEW_PASSWORD},
+                            REMOTE_ADDR=address)
+    assert logged_in.status_code == 302 and logged_in["Location"] == "/companies/"

@@ -241,3 +241,18 @@ def test_the_purge_forgets_the_notices_of_the_users_it_anonymised_only(pinned):
 @pytest.mark.policy("NOT-1")
 def test_sign_up_links_the_policy(client):
     assert 'href="/privacy/">Privacy policy</a>' in client.get("/accounts/signup/").content.decode()
+
+
+@pytest.mark.policy("ACC-3")
+def test_users_who_sign_up_before_a_material_change_takes_effect_are_told_by_the_daily_beat(eml_dir, pinned):
+    from privacy.tasks import notify_policy_changes_task
+
+    (early,) = _users(1, joined=NOW - timedelta(days=30), prefix="early")
+    policy.publish_version(version=_draft("2031-04-01", effective_on=date(2031, 4, 1), material=True),
+                           actor=None, now=NOW)
+    (between,) = _users(1, joined=NOW + timedelta(days=3), prefix="between")
+    (after,) = _users(1, joined=datetime(2031, 4, 2, tzinfo=UTC), prefix="after")
+    assert notify_policy_changes_task.run() == 1
+    assert notify_policy_changes_task.run() == 0  # again: nobody new
+    assert sorted(PolicyNotice.objects.values_list("user_id", flat=True)) == sorted([early.pk, between.pk])
+    assert not PolicyNotice.objects.filter(user=after).exists()

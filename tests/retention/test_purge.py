@@ -20,6 +20,7 @@ from accounts.models import AuditEvent, Company, Membership, User
 from accounts.tenancy import tenant_context
 from ledger.models import Contact, Invoice
 from privacy import exports, policy
+from privacy.models import PolicyNotice, PolicyVersion
 from retention import purge, services
 from retention.models import DeletionCertificate, RetainedAggregate, ScheduledPurge
 from tests.conftest import Tenant, add_member
@@ -66,6 +67,11 @@ def test_day_29_removes_nothing_day_31_everything_of_that_company_and_nothing_el
     globex_file = exports.export_dir() / exports.new_file_name(globex.company.pk)
     globex_file.write_bytes(b"globex's export")
     services.request_shutdown(company=acme.company, actor=acme.owner)
+    material = PolicyVersion.objects.create(label="material", effective_on=date(2031, 4, 1),
+                                            text="T", summary="S", material=True,
+                                            published_at=datetime(2031, 3, 4, tzinfo=UTC),
+                                            sha256=policy.digest("T"))
+    notices = {u.pk: PolicyNotice.objects.create(user=u, version=material) for u in (bob, globex.owner)}
     scheduled = _close(acme)
     outbox.sweep()  # link and closure emails land in the local mailbox
     acme_before, globex_before = _counts(acme.company.pk), _counts(globex.company.pk)
@@ -94,6 +100,8 @@ def test_day_29_removes_nothing_day_31_everything_of_that_company_and_nothing_el
     assert certificate.body["rows_deleted"] == acme_before
     assert certificate.body["rows_remaining_total"] == 0 and certificate.body["keys_destroyed"] >= 1
     assert certificate.body["users_anonymised"] == 2 and certificate.policy_version == policy.current_label()
+    # The policy notice of a removed user goes with them; another company's user keeps theirs.
+    assert list(PolicyNotice.objects.values_list("pk", flat=True)) == [notices[globex.owner.pk].pk]
     for user in (acme.owner, bob):
         gone = User.objects.get(pk=user.pk)
         assert gone.email.endswith("@deleted.invalid") and gone.full_name == "" and not gone.is_active
