@@ -1,0 +1,50 @@
+"""Issue 14: axe-core (the npm package's build, shipped by axe-playwright-python) finds no critical or
+serious violation on the pages a person walks: public, signed in, the ledger and its forms."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.e2e.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BLOCKING = {"critical", "serious"}
+PUBLIC = ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/privacy/",
+          "/privacy/versions/", "/privacy/versions/2013-08-15/", "/privacy/officer/", "/privacy/contact/", "/cookies/"]
+
+
+def _signed_in_pages(acme) -> list[str]:
+    company = acme.company.pk
+    pages = ["/companies/", f"/c/{company}/", f"/companies/{company}/manage/", f"/companies/{company}/export/",
+             f"/companies/{company}/shutdown/", f"/companies/{company}/invitations/", "/accounts/consents/",
+             "/accounts/password/change/"]
+    for kind, record in (("contacts", acme.contact), ("invoices", acme.invoice), ("bank-accounts", acme.bank_account),
+                         ("bank-connections", acme.bank_connection), ("bank-transactions", acme.bank_transaction)):
+        pages += [reverse(f"ledger:{kind}-{view}", kwargs={"company_id": company, **extra})
+                  for view, extra in (("list", {}), ("create", {}), ("detail", {"pk": record.pk}),
+                                      ("edit", {"pk": record.pk}))]
+    return pages
+
+
+def _violations(page, url: str) -> list[tuple[str, str, str, int]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(url)
+    found = Axe().run(page).response["violations"]
+    return [(url.split("//", 1)[-1].split("/", 1)[-1], v["id"], v["impact"], len(v["nodes"])) for v in found]
+
+
+def test_no_critical_or_serious_axe_violation_on_the_pages_we_render(live_server, browser, acme):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        found = [v for path in PUBLIC for v in _violations(page, live_server.url + path)]
+        log_in(page, live_server.url, acme.owner.email)
+        found += [v for path in _signed_in_pages(acme) for v in _violations(page, live_server.url + path)]
+    finally:
+        context.close()
+    counts = {impact: sum(1 for v in found if v[2] == impact) for impact in ("critical", "serious", "moderate", "minor")}
+    print("axe violations by impact (rule x page):", counts, sorted({(v[1], v[2]) for v in found}))
+    assert [v for v in found if v[2] in BLOCKING] == []
