@@ -190,9 +190,10 @@ def fill_day(*, day: date, now: datetime | None = None) -> list[str]:
 def _fill_month(month: date, today: date) -> None:
     """Each FLOW metric of a finished month whose days are all stored: their sum, contributors over the month.
 
-    Contributors and largest come from the source over the whole month, and are never less
-    than a single day's; largest is capped at the value (a row counted since would otherwise
-    exceed it, and a capped largest still fails the dominance rule).
+    Contributors come from the source over the whole month and are never less than a single
+    day's (rows deleted since, by an expiry or a purge, can only make them fewer: safe). The
+    largest company's part cannot be read back once its rows are gone, so it is bounded from
+    above: no company supplies more of the month than the sum of each day's largest part.
     """
     end = _next_month(month)
     if end > today:
@@ -200,7 +201,7 @@ def _fill_month(month: date, today: date) -> None:
     have = set(MonthlyStatistic.objects.filter(month=month).values_list("metric", flat=True))
     days = {row["metric"]: row for row in DailyStatistic.objects.filter(day__gte=month, day__lt=end)
             .values("metric").annotate(days=Count("pk"), total=Sum("value"), most=Max("contributors"),
-                                       biggest=Max("largest"))}
+                                       bound=Sum("largest"))}
     rows = []
     for metric in METRICS.values():
         stored = days.get(metric.name)
@@ -209,7 +210,7 @@ def _fill_month(month: date, today: date) -> None:
         source = metric.collect(month, end)
         rows.append(MonthlyStatistic(metric=metric.name, month=month, value=stored["total"],
                                      contributors=max(source.contributors, stored["most"]),
-                                     largest=min(stored["total"], max(source.largest, stored["biggest"]))))
+                                     largest=min(stored["total"], stored["bound"])))
     MonthlyStatistic.objects.bulk_create(rows, ignore_conflicts=True)
 
 

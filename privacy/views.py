@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import CompanyRequest, company_view, safe_next
 from accounts.exceptions import EmailNotVerified
 from accounts.models import Membership, User
-from privacy import inquiries, policy, reports, selectors, services
+from privacy import inquiries, policy, reports, selectors, services, statistics
 from privacy.exceptions import ExportUnavailable, InquiryRateLimited
 from privacy.forms import InquiryForm
 from privacy.models import PolicyVersion
@@ -169,7 +169,7 @@ def reports_page(request: HttpRequest, *, download: bool = False) -> HttpRespons
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
     user: User = request.user  # type: ignore[assignment]
     services.record_report_access(actor=user, days=days, download=download)
-    report = reports.build(days=days, today=timezone.localdate(), user=user)
+    report = reports.build(days=days, today=statistics.today_utc(), user=user)
     if download:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (f'attachment; filename="softhelpers-statistics-{report.last:%Y-%m-%d}-'

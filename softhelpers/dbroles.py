@@ -14,7 +14,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
 # Tables the app may insert into but never change or delete from.
-APPEND_ONLY_TABLES: set[str] = {"accounts_auditevent", "consent_consentevent"}
+APPEND_ONLY_TABLES: set[str] = {"accounts_auditevent", "consent_consentevent",
+                                # a stored day or month never changes: a refill after a purge would show it
+                                "privacy_dailystatistic", "privacy_monthlystatistic"}
 # Tables the app may insert into and update but never delete from (the purge deletes through a function).
 NO_DELETE_TABLES: set[str] = {"consent_consent"}
 # Key store functions the app may call (privacy/keystore.sql); each serves the current tenant only.

@@ -269,7 +269,7 @@ PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "e
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
 PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)
 # Aggregate figures (privacy/statistics.py, retained totals): shown only when this many companies
-# (or people) make them up and none supplies more than this percent (system checks privacy.E004, E005).
+# (or people) make them up and none supplies more than this percent (system checks privacy.E007, E008).
 PRIVACY_AGGREGATE_MIN_CONTRIBUTORS = env.int("PRIVACY_AGGREGATE_MIN_CONTRIBUTORS", default=10)
 PRIVACY_AGGREGATE_DOMINANCE_PERCENT = env.int("PRIVACY_AGGREGATE_DOMINANCE_PERCENT", default=70)
 

@@ -35,13 +35,19 @@ from tests.conftest import PASSWORD
 
 NOW = datetime(2031, 4, 2, 9, 30, tzinfo=UTC)
 DAY = date(2031, 3, 4)
+SIGNED_UP = datetime(2030, 6, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _company(index: int, *, name: str = "", email: str = "") -> tuple[Company, User]:
     owner = account_services.sign_up(email=email or f"owner-{index}@stats.example", password=PASSWORD,
                                      full_name=f"Owner {index}", company_name=name or f"Stats Company {index}")
-    return Membership.objects.get(user=owner).company, owner
+    membership = Membership.objects.get(user=owner)
+    # Made long before the pinned days, whatever today's date is.
+    Company.objects.filter(pk=membership.company_id).update(created_at=SIGNED_UP)
+    Membership.objects.filter(pk=membership.pk).update(created_at=SIGNED_UP)
+    User.objects.filter(pk=owner.pk).update(date_joined=SIGNED_UP)
+    return Company.objects.get(pk=membership.company_id), owner
 
 
 def _invoices(company: Company, per_day: dict[date, int]) -> None:
@@ -214,8 +220,13 @@ def test_the_app_role_gets_three_numbers_from_the_functions_and_still_no_tenant_
         for function in ("ledger_statistic", "consent_statistic"):
             with pytest.raises(DatabaseError, match="no metric"), transaction.atomic(), connection.cursor() as c:
                 c.execute(f"SELECT * FROM {function}(%s, %s, %s)", [metric, DAY, DAY + timedelta(days=1)])
-    with pytest.raises(DatabaseError, match="whole days"), transaction.atomic(), connection.cursor() as c:
-        c.execute("SELECT * FROM ledger_statistic('invoices', %s, %s)", [DAY, DAY])
+    # One day or one calendar month only: no company's lifetime count, no arbitrary window.
+    for first, end in ((DAY, DAY), (date(1900, 1, 1), date(2100, 1, 1)), (DAY, DAY + timedelta(days=2)),
+                       (DAY, DAY + timedelta(days=31))):
+        for function, metric in (("ledger_statistic", "invoices"), ("consent_statistic", "invitations")):
+            with pytest.raises(DatabaseError, match="one day or one calendar month"), transaction.atomic(), \
+                    connection.cursor() as c:
+                c.execute(f"SELECT * FROM {function}(%s, %s, %s)", [metric, first, end])
     with pytest.raises(ValueError, match="not a statistic function"):
         statistics.from_function("retention_purge_rows", "invoices", DAY, DAY + timedelta(days=1))
 
@@ -277,7 +288,7 @@ def seeded(db):
                                        actor=xylophone, now=datetime.combine(DAY, time(8), tzinfo=UTC))
     for day in days:
         statistics.fill_day(day=day, now=NOW)
-    scheduled = retention_services.close_company(company=zebulon, actor=None, reason=ScheduledPurge.Reason.OFFICER,
+    scheduled = retention_services.close_company(company=zebulon, actor=None, reason=ScheduledPurge.Reason.OFFICER, now=NOW,
                                                  note="Verified letter")
     retention_services.place_legal_hold(company=zebulon, actor=None, reason="Court order", reference="Case 12",
                                         review_on=scheduled.due_at.date() + timedelta(days=1))
@@ -291,9 +302,10 @@ def _csv(response) -> list[list[str]]:
 @pytest.mark.django_db(databases=["default", "owner"])
 @pytest.mark.policy("PUR-5")
 @pytest.mark.policy("PUR-2")
-def test_the_reports_page_and_csv_show_figures_and_no_name_email_or_id(client, staff, seeded,
+def test_the_reports_page_and_csv_show_figures_and_no_name_email_or_id(client, staff, seeded, monkeypatch,
                                                                        django_assert_max_num_queries):
     zebulon, xylophone, scheduled = seeded
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)  # the report's "today"
     assert zebulon.pk >= COMPANY_ID and xylophone.pk >= USER_ID
     client.force_login(staff)
     with django_assert_max_num_queries(24):  # a few reads whatever the number of days, metrics or companies
@@ -375,3 +387,29 @@ def test_due_sections_count_per_date_from_today_and_only_for_holders_of_their_pe
     assert late.due_at.date() < today
     clerk = User.objects.create_user(email="clerk@softhelpers.example", password=PASSWORD, is_staff=True)
     assert reports.build(days=30, today=today, user=clerk).due == []
+
+
+@pytest.mark.django_db
+@pytest.mark.policy("PUR-2")
+def test_a_month_one_company_dominated_stays_dominated_after_its_rows_are_gone():
+    """Every day suppressed for dominance; by the month's end the rows expired or were purged."""
+    month = date(2031, 2, 1)
+    DailyStatistic.objects.bulk_create([
+        DailyStatistic(metric=name, day=month + timedelta(days=n), value=40, contributors=13, largest=29)
+        for name in statistics.METRICS for n in range(28)])
+    statistics._fill_month(month, date(2031, 4, 1))  # the source now holds none of those rows
+    stored = MonthlyStatistic.objects.get(metric="invoices", month=month)
+    assert (stored.value, stored.largest) == (40 * 28, 29 * 28)
+    figure = statistics.Figure(stored.value, stored.contributors, stored.largest)
+    assert statistics.month_cell(kind=statistics.FLOW, month=figure, days=[]).label == "suppressed"
+
+
+@pytest.mark.django_db
+@pytest.mark.policy("RET-5")
+def test_the_app_role_can_never_change_or_delete_a_stored_day_or_month():
+    statistics.fill_day(day=DAY, now=NOW)
+    for sql in ("UPDATE privacy_dailystatistic SET value = 0", "DELETE FROM privacy_dailystatistic",
+                "DELETE FROM privacy_monthlystatistic", "TRUNCATE privacy_dailystatistic"):
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic(), connection.cursor() as c:
+            c.execute(sql)
+    assert DailyStatistic.objects.filter(day=DAY).count() == len(statistics.METRICS)

@@ -93,3 +93,12 @@ def test_existing_totals_are_migrated_as_the_worst_case_of_one_company():
     assert sorted(RetainedAggregate.objects.values_list("metric", "contributors", "largest")) == [
         ("invoices", 1, 37), ("users", 0, 0)]
     assert selectors.shown_count(RetainedAggregate.objects.get(metric="invoices")).label == "fewer than 10"
+
+
+@pytest.mark.policy("RET-5")
+def test_the_admin_does_not_list_a_cell_that_only_a_pending_purge_made(client, staff):
+    _purged(0)
+    assert RetainedAggregate.objects.filter(metric="invoices", month=MONTH, pending_count=1).exists()
+    client.force_login(staff)
+    page = client.get("/admin/retention/retainedaggregate/")
+    assert page.status_code == 200 and page.context["cl"].result_count == 0
