@@ -413,3 +413,21 @@ def test_the_app_role_can_never_change_or_delete_a_stored_day_or_month():
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic(), connection.cursor() as c:
             c.execute(sql)
     assert DailyStatistic.objects.filter(day=DAY).count() == len(statistics.METRICS)
+
+
+@pytest.mark.django_db
+@pytest.mark.policy("PUR-2")
+def test_consents_count_companies_not_people_so_one_company_s_staff_cannot_make_a_figure():
+    company, owner = _company(0)
+    staff_of_one = [owner]
+    for n in range(11):
+        user = User.objects.create_user(email=f"staff{n}@one.example", password=PASSWORD)
+        Membership.objects.create(company=company, user=user, role=Membership.Role.MEMBER)
+        staff_of_one.append(user)
+    at = datetime.combine(DAY, time(9), tzinfo=UTC)
+    for user in staff_of_one:
+        consent_services.set_user_consents(user=user, choices={"newsletter": True}, method=Method.SETTINGS_FORM,
+                                           actor=user, now=at)
+    figure = statistics.METRICS["consents.newsletter"].collect(DAY, DAY + timedelta(days=1))
+    assert (figure.value, figure.contributors, figure.largest) == (12, 1, 12)
+    assert statistics.cell(figure).label == "fewer than 10"
