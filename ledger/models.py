@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.tenancy import TenantModel, parent_reference
+from ledger import money
 from privacy.fields import SealedCharField, SealedEmailField, SealedFieldsModel, SealedTextField
 
 
@@ -48,7 +49,7 @@ class Invoice(TenantModel):
     issue_date = models.DateField(default=timezone.localdate)
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", choices=money.currency_choices)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -68,6 +69,11 @@ class Invoice(TenantModel):
 
     def __str__(self) -> str:
         return f"Invoice #{self.pk}"
+
+    @property
+    def total_shown(self) -> str:
+        """The total as pages show it (the selectors annotate ``total``)."""
+        return money.format_money(getattr(self, "total", None), self.currency)
 
 
 class InvoiceLine(TenantModel):
@@ -95,7 +101,7 @@ class BankAccount(SealedFieldsModel, TenantModel):
     bank_name = models.CharField(max_length=100, blank=True)
     holder_name = models.CharField(max_length=200)
     account_number = SealedCharField(max_length=40)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", choices=money.currency_choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -140,3 +146,7 @@ class BankTransaction(TenantModel):
 
     def __str__(self) -> str:
         return f"Bank transaction #{self.pk}"
+
+    @property
+    def amount_shown(self) -> str:
+        return money.format_money(self.amount, self.bank_account.currency)

@@ -27,6 +27,7 @@ class Resource:
     queryset: Callable[..., QuerySet]
     columns: tuple[tuple[str, str], ...]
     details: tuple[tuple[str, str], ...]
+    numeric: frozenset[str] = frozenset()  # columns of amounts: right-aligned
 
     def for_company(self, company: Company) -> QuerySet:
         return self.queryset(company=company)
@@ -38,15 +39,16 @@ RESOURCES: tuple[Resource, ...] = (
              details=(("Name", "name"), ("Email", "email"), ("Phone", "phone"), ("Address", "address"))),
     Resource("invoices", Invoice, "Invoices", "invoice", forms.InvoiceForm, selectors.invoices,
              columns=(("Number", "number"), ("Contact", "contact.name"), ("Issued", "issue_date"),
-                      ("Status", "get_status_display"), ("Total", "total")),
+                      ("Status", "get_status_display"), ("Total", "total_shown")),
              details=(("Number", "number"), ("Contact", "contact.name"), ("Issued", "issue_date"),
-                      ("Due", "due_date"), ("Status", "get_status_display"), ("Currency", "currency"),
-                      ("Notes", "notes"))),
+                      ("Due", "due_date"), ("Status", "get_status_display"), ("Currency", "get_currency_display"),
+                      ("Notes", "notes")),
+             numeric=frozenset({"total_shown"})),
     Resource("bank-accounts", BankAccount, "Bank accounts", "bank account", forms.BankAccountForm,
              selectors.bank_accounts,
              columns=(("Name", "name"), ("Bank", "bank_name"), ("Holder", "holder_name"), ("Currency", "currency")),
              details=(("Name", "name"), ("Bank", "bank_name"), ("Holder", "holder_name"),
-                      ("Account number", "account_number"), ("Currency", "currency"))),
+                      ("Account number", "account_number"), ("Currency", "get_currency_display"))),
     Resource("bank-connections", BankConnection, "Bank connections", "bank connection", forms.BankConnectionForm,
              selectors.bank_connections,
              columns=(("Provider", "provider"), ("Account", "bank_account.name"), ("Status", "get_status_display")),
@@ -55,8 +57,9 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("bank-transactions", BankTransaction, "Bank transactions", "bank transaction", forms.BankTransactionForm,
              selectors.bank_transactions,
              columns=(("Date", "booked_on"), ("Account", "bank_account.name"), ("Description", "description"),
-                      ("Amount", "amount")),
+                      ("Amount", "amount_shown")),
              details=(("Date", "booked_on"), ("Account", "bank_account.name"), ("Description", "description"),
-                      ("Counterparty", "counterparty"), ("Amount", "amount"))),
+                      ("Counterparty", "counterparty"), ("Amount", "amount_shown")),
+             numeric=frozenset({"amount_shown"})),
 )
 BY_SLUG = {resource.slug: resource for resource in RESOURCES}

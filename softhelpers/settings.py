@@ -341,6 +341,7 @@ STORAGES = {
     },
 }
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["softhelpers.formats"]  # one date format everywhere (softhelpers/formats/en)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
