@@ -159,12 +159,12 @@ class DueFilter(admin.SimpleListFilter):
 class InquiryAdmin(ReadOnlyAdmin):
     """The officer's inquiries: references in the list, the requester's words on the inquiry, work below it."""
 
-    list_display = ["reference", "kind", "status", "assignee_display", "received_at", "due_at", "overdue"]
+    list_display = ["reference", "kind", "status", "assignee_display", "received_at", "due_on", "overdue"]
     list_filter = [DueFilter, "status", "kind"]
     search_fields = ["=reference"]
-    ordering = ["due_at"]
+    ordering = ["due_on", "pk"]
     fields = readonly_fields = (
-        "reference", "kind", "status", "overdue", "received_at", "due_at", "extension", "assignee_display",
+        "reference", "kind", "status", "overdue", "received_at", "due_on", "extension", "assignee_display",
         "user_display", "name", "email", "message", "answered_at", "closed_at", "resolution", "resolution_note",
         "erased_at")
     change_form_template = "admin/privacy/inquiry/change_form.html"
@@ -204,11 +204,10 @@ class InquiryAdmin(ReadOnlyAdmin):
         return response
 
     def _work_context(self, request: HttpRequest, inquiry: Inquiry) -> dict[str, Any]:
-        now = timezone.now()
         return {
             "timeline": selectors.timeline(inquiry),
             "can_handle": request.user.has_perm("privacy.handle_inquiry") and inquiry.status != Inquiry.Status.CLOSED,
-            "can_extend": inquiry.extended_at is None and inquiry.answered_at is None and now < inquiry.due_at,
+            "can_extend": inquiries.can_extend(inquiry, now=timezone.now()),
             "answer_form": AnswerForm(), "extend_form": ExtendForm(), "close_form": CloseForm(),
         }
 
@@ -254,7 +253,7 @@ def _start(inquiry: Inquiry, user: User, data: Any) -> str:
 
 def _extend(inquiry: Inquiry, user: User, data: Any) -> str:
     extended = inquiries.extend(inquiry=inquiry, actor=user, **_form(ExtendForm, data))
-    return f"Due date extended to {extended.due_at:%d %B %Y}; the requester is emailed the date and the reason."
+    return f"Due date extended to {extended.due_on:%d %B %Y}; the requester is emailed the date and the reason."
 
 
 def _answer(inquiry: Inquiry, user: User, data: Any) -> str:

@@ -67,8 +67,8 @@ def send_digest(*, officer_id: int) -> None:
     now = timezone.now()
     open_ = Inquiry.objects.open()
     overdue = set(open_.overdue(now=now).values_list("pk", flat=True))
-    rows = [(reference, due_at, pk in overdue)
-            for pk, reference, due_at in open_.order_by("due_at").values_list("pk", "reference", "due_at")]
+    rows = [(reference, due_on, pk in overdue)
+            for pk, reference, due_on in open_.order_by("due_on", "pk").values_list("pk", "reference", "due_on")]
     if officer is None or not rows:
         return
     send_templated_email(to=officer.email, template="inquiry_digest", context={

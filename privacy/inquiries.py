@@ -1,17 +1,25 @@
 """Privacy inquiries and complaints to the officer (ACC-2, CHL-1); this module is their only writer.
 
-Anyone may write, with or without an account (a logged-in sender is linked). Each inquiry gets a
+Anyone may write, with or without an account. A logged-in sender is linked through ``Inquiry.user``
+only, which the erasure blanks: their timeline entry and audit event name no actor (the audit trail
+is append-only and must never hold the requester's id). Each inquiry gets a
 reference ``INQ-XXXX-XXXX-XXXX``: 12 characters of the RFC 4648 base32 alphabet drawn by
 ``secrets``, 60 random bits, unique in the database. An acknowledgement goes out at once with the
-reference, the date we answer by (``PRIVACY_INQUIRY_DAYS`` after receipt, at most 30), the
-officer's contact and the right to complain to the regulator; never the message.
+reference, the date we answer by, the officer's contact and the right to complain to the regulator;
+never the message.
+
+Dates are days of ``TIME_ZONE`` (``timezone.localdate``), as the requester is told them: the answer is
+due on ``due_on``, the day of receipt plus ``PRIVACY_INQUIRY_DAYS`` (at most 30); an unanswered inquiry
+is overdue from the day after (``privacy.models.overdue_q``).
 
 Rules kept here:
 * at most ``PRIVACY_INQUIRIES_PER_HOUR`` inquiries per email address and per client address in
   any hour: an exact count under a transaction-level advisory lock, in the transaction that
   inserts, so two submissions cannot race past it. The client address is kept only as a keyed
-  hash (``client_index``) and only for that hour;
-* the due date moves once, by 1 to 30 days, before it passes, with a reason the requester is told;
+  hash (``client_index``) and only for that hour (``forget_client_addresses``, hourly and on each
+  submission);
+* the due date moves once, by 1 to 30 days, up to and on the due date, with a reason the requester
+  is told (``can_extend``, the one rule for the service and the admin);
 * answered and closed only through ``answer`` and ``close``; closing needs a resolution;
 * every change is a timeline entry (``InquiryEvent``) and an audit event (ids and states only),
   and every email goes through the outbox in the same transaction;
@@ -28,6 +36,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -58,8 +67,9 @@ def new_reference() -> str:
     return f"INQ-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
 
 
-def due_date(received_at: datetime) -> datetime:
-    return received_at + timedelta(days=settings.PRIVACY_INQUIRY_DAYS)
+def due_date(received_at: datetime) -> date:
+    """The day the answer is due: the day of receipt plus ``PRIVACY_INQUIRY_DAYS``."""
+    return timezone.localdate(received_at) + timedelta(days=settings.PRIVACY_INQUIRY_DAYS)
 
 
 def client_index(address: str | None) -> str:
@@ -84,10 +94,10 @@ def submit(*, name: str, email: str, kind: str, message: str, user: User | None,
     _reserve(email=email, client=client, now=now)
     inquiry = Inquiry.objects.create(
         reference=new_reference(), kind=kind, name=name, email=email, message=message, user=user,
-        client_index=client, received_at=now, due_at=due_date(now))
-    actor_id = user.pk if user is not None else None
-    _timeline(inquiry, What.RECEIVED, actor_id=actor_id, now=now, detail=inquiry.get_kind_display())
-    _audit(AuditEvent.Event.INQUIRY_RECEIVED, inquiry, actor_id=actor_id, now=now, kind=kind)
+        client_index=client, received_at=now, due_on=due_date(now))
+    # No actor: the link to the sender is Inquiry.user alone, which the erasure blanks.
+    _timeline(inquiry, What.RECEIVED, actor_id=None, now=now, detail=inquiry.get_kind_display())
+    _audit(AuditEvent.Event.INQUIRY_RECEIVED, inquiry, actor_id=None, now=now, kind=kind)
     outbox.enqueue(emails.send_acknowledgement, inquiry_id=inquiry.pk)
     return inquiry
 
@@ -117,7 +127,7 @@ def _reserve(*, email: str, client: str, now: datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_SUBMIT_LOCK])
     since = now - RATE_WINDOW
-    _forget_client_addresses(before=since)
+    forget_client_addresses(now=now)
     recent = Inquiry.objects.filter(received_at__gt=since, received_at__lte=now)
     limit = settings.PRIVACY_INQUIRIES_PER_HOUR
     if (recent.filter(email__iexact=email).count() >= limit
@@ -126,8 +136,11 @@ def _reserve(*, email: str, client: str, now: datetime) -> None:
                                  "accept. Please try again later.")
 
 
-def _forget_client_addresses(*, before: datetime) -> None:
-    Inquiry.objects.filter(received_at__lte=before).exclude(client_index="").update(client_index="")
+def forget_client_addresses(*, now: datetime | None = None) -> int:
+    """Blank the client index of every inquiry received more than an hour ago; return how many (hourly)."""
+    now = now or timezone.now()
+    return (Inquiry.objects.filter(received_at__lte=now - RATE_WINDOW).exclude(client_index="")
+            .update(client_index=""))
 
 
 # --- the officer's side -------------------------------------------------------------------------
@@ -161,30 +174,45 @@ def set_status(*, inquiry: Inquiry, status: str, actor: User, now: datetime | No
     return inquiry
 
 
+def extension_refusal(inquiry: Inquiry, *, now: datetime) -> str | None:
+    """Why the due date cannot be extended at ``now``, or None: once, unanswered, open, up to and on the due date."""
+    if inquiry.status == Status.CLOSED:
+        return "This inquiry is closed."
+    if inquiry.extended_at is not None:
+        return "This inquiry's due date was already extended once; it cannot be extended again."
+    if inquiry.answered_at is not None:
+        return "This inquiry is answered; there is nothing to extend."
+    if timezone.localdate(now) > inquiry.due_on:
+        return "The due date has passed: an extension must be made by the due date. Answer the inquiry now."
+    return None
+
+
+def can_extend(inquiry: Inquiry, *, now: datetime) -> bool:
+    """The one extension rule, for the service and the admin's button alike."""
+    return extension_refusal(inquiry, now=now) is None
+
+
 @transaction.atomic
 def extend(*, inquiry: Inquiry, days: int, reason: str, actor: User, now: datetime | None = None) -> Inquiry:
-    """Move the due date once, by 1 to 30 days, before it passes; the requester is told the date and why."""
+    """Move the due date once, by 1 to 30 days, by the due date; the requester is told the date and why."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     inquiry = _locked_open(inquiry)
-    if inquiry.extended_at is not None:
-        raise InquiryRefused("This inquiry's due date was already extended once; it cannot be extended again.")
-    if inquiry.answered_at is not None:
-        raise InquiryRefused("This inquiry is answered; there is nothing to extend.")
-    if now >= inquiry.due_at:
-        raise InquiryRefused("The due date has passed: an extension must be made before it. Answer the inquiry now.")
+    refusal = extension_refusal(inquiry, now=now)
+    if refusal is not None:
+        raise InquiryRefused(refusal)
     if not 1 <= days <= MAX_EXTENSION_DAYS:
         raise ValidationError({"days": f"Extend by 1 to {MAX_EXTENSION_DAYS} days."})
     if not reason:
         raise ValidationError({"reason": "Give the reason; the requester is told it."})
     if len(reason) > MAX_TEXT:
         raise ValidationError({"reason": f"Use at most {MAX_TEXT} characters."})
-    previous = inquiry.due_at
-    inquiry.due_at = previous + timedelta(days=days)
+    previous = inquiry.due_on
+    inquiry.due_on = previous + timedelta(days=days)
     inquiry.extended_at, inquiry.extended_by, inquiry.extension_reason = now, actor, reason
-    inquiry.save(update_fields=["due_at", "extended_at", "extended_by", "extension_reason"])
+    inquiry.save(update_fields=["due_on", "extended_at", "extended_by", "extension_reason"])
     _timeline(inquiry, What.EXTENDED, actor_id=actor.pk, now=now, text=reason,
-              detail=f"{previous:%Y-%m-%d} → {inquiry.due_at:%Y-%m-%d} (+{days} days)")
+              detail=f"{previous:%Y-%m-%d} → {inquiry.due_on:%Y-%m-%d} (+{days} days)")
     _audit(AuditEvent.Event.INQUIRY_EXTENDED, inquiry, actor_id=actor.pk, now=now, days=days)
     outbox.enqueue(emails.send_extension, inquiry_id=inquiry.pk)
     return inquiry
@@ -234,10 +262,11 @@ def close(*, inquiry: Inquiry, resolution: str, note: str = "", actor: User, now
 def erase_expired(*, now: datetime | None = None, batch: int = ERASE_BATCH) -> int:
     """Blank up to ``batch`` closed inquiries past their keep period; return how many (daily; safe to run twice).
 
-    Each is claimed under its row lock (``SKIP LOCKED``), so two runs never erase one twice.
+    Each is claimed under its row lock (``SKIP LOCKED``), so two runs never erase one twice. The
+    sender's id goes with ``user``, and from a received entry written when ``submit`` still named them.
     """
     now = now or timezone.now()
-    _forget_client_addresses(before=now - RATE_WINDOW)
+    forget_client_addresses(now=now)
     horizon = now - timedelta(days=settings.PRIVACY_INQUIRY_KEEP_DAYS)
     claimed = list(Inquiry.objects.select_for_update(skip_locked=True)
                    .filter(status=Status.CLOSED, closed_at__lte=horizon, erased_at__isnull=True)
@@ -248,6 +277,7 @@ def erase_expired(*, now: datetime | None = None, batch: int = ERASE_BATCH) -> i
     Inquiry.objects.filter(pk__in=ids).update(name="", email="", message="", user=None, client_index="",
                                               extension_reason="", resolution_note="", erased_at=now)
     InquiryEvent.objects.filter(inquiry_id__in=ids).update(text="")
+    InquiryEvent.objects.filter(inquiry_id__in=ids, what=What.RECEIVED).exclude(actor_id=None).update(actor_id=None)
     InquiryEvent.objects.bulk_create([InquiryEvent(inquiry_id=pk, at=now, what=What.ERASED) for pk in ids])
     # Local mode's copies of the emails to the requester; nothing to do with a real provider.
     remove_mail_files(lambda headers: headers.get(emails.INQUIRY_HEADER) in references)
@@ -312,12 +342,12 @@ def _audit(event: str, inquiry: Inquiry, *, actor_id: int | None, now: datetime,
 def _received(first: date, end: date) -> statistics.Figure:
     """Inquiries received per day; each requester (by address) is one contributor."""
     start, stop = statistics.span(first, end)
-    return statistics.count_per(Inquiry.objects.filter(received_at__gte=start, received_at__lt=stop), "email")
+    received = Inquiry.objects.filter(received_at__gte=start, received_at__lt=stop).annotate(sender=Lower("email"))
+    return statistics.count_per(received, "sender")  # "A@x" and "a@x" are one person
 
 
 @reports.section("inquiries", title="Inquiries to answer (per due date; overdue before today)",
                  permission="privacy.view_inquiry")
 def _due(today: date, until: date) -> reports.Due:
-    unanswered = Inquiry.objects.filter(answered_at__isnull=True, closed_at__isnull=True)
-    return reports.dated(unanswered, "due_at", today=today, until=until,
+    return reports.dated(Inquiry.objects.unanswered(), "due_on", today=today, until=until,
                          link=reverse("admin:privacy_inquiry_changelist"))

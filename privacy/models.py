@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.db import models
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.tenancy import TenantModel
@@ -136,25 +137,32 @@ class OfficerContact(models.Model):
         return "Privacy Officer contact"
 
 
-def overdue_q(now: datetime) -> models.Q:
-    """The one definition of overdue: past the due date, not answered, not closed."""
-    return models.Q(answered_at__isnull=True, closed_at__isnull=True, due_at__lt=now)
+def overdue_q(today: date) -> models.Q:
+    """The one definition of overdue: not answered, not closed, and its due date is before ``today``."""
+    return models.Q(answered_at__isnull=True, closed_at__isnull=True, due_on__lt=today)
 
 
 class InquiryQuerySet(models.QuerySet["Inquiry"]):
+    """Dates of inquiries are days of ``TIME_ZONE`` (``timezone.localdate``): the requester is told a date."""
+
     def open(self) -> InquiryQuerySet:
         return self.exclude(status=Inquiry.Status.CLOSED)
 
+    def unanswered(self) -> InquiryQuerySet:
+        """Still waiting for the officer's answer: neither answered nor closed."""
+        return self.filter(answered_at__isnull=True, closed_at__isnull=True)
+
     def overdue(self, *, now: datetime) -> InquiryQuerySet:
-        return self.filter(overdue_q(now))
+        return self.filter(overdue_q(timezone.localdate(now)))
 
     def due_within(self, *, now: datetime, days: int) -> InquiryQuerySet:
-        """Not yet overdue, still unanswered, and due in the next ``days`` days."""
-        return self.filter(answered_at__isnull=True, closed_at__isnull=True, due_at__gte=now,
-                           due_at__lt=now + timedelta(days=days))
+        """Not yet overdue, still unanswered, and due from today to ``days`` days from today."""
+        today = timezone.localdate(now)
+        return self.unanswered().filter(due_on__gte=today, due_on__lte=today + timedelta(days=days))
 
     def with_overdue(self, *, now: datetime) -> InquiryQuerySet:
-        return self.annotate(is_overdue=models.ExpressionWrapper(overdue_q(now), output_field=models.BooleanField()))
+        return self.annotate(is_overdue=models.ExpressionWrapper(overdue_q(timezone.localdate(now)),
+                                                                 output_field=models.BooleanField()))
 
 
 class Inquiry(models.Model):
@@ -197,7 +205,7 @@ class Inquiry(models.Model):
     # Keyed hash of the sender's address, only to count submissions per hour; blanked after that hour.
     client_index = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField()
-    due_at = models.DateTimeField()
+    due_on = models.DateField("due date")  # the day we answer by, as the requester is told it; overdue the day after
     extended_at = models.DateTimeField(null=True, blank=True)
     extended_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     extension_reason = models.TextField(blank=True)
@@ -215,11 +223,11 @@ class Inquiry(models.Model):
         permissions = [("handle_inquiry", "Can assign, extend, answer and close inquiries")]
         indexes = [
             models.Index(fields=["received_at"], name="inquiry_received"),
-            models.Index(fields=["status", "due_at"], name="inquiry_status_due"),
+            models.Index(fields=["status", "due_on"], name="inquiry_status_due"),
             models.Index(fields=["closed_at"], name="inquiry_to_erase", condition=models.Q(erased_at__isnull=True)),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(due_at__gt=models.F("received_at")), name="inquiry_due_after_receipt"),
+            models.CheckConstraint(condition=models.Q(due_on__gt=TruncDate("received_at")), name="inquiry_due_after_receipt"),
             models.CheckConstraint(
                 condition=~models.Q(status="closed") | (models.Q(closed_at__isnull=False) & ~models.Q(resolution="")),
                 name="inquiry_closed_has_resolution"),

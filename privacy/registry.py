@@ -161,7 +161,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     # A requester's name, address and words, kept to answer them; blanked PRIVACY_INQUIRY_KEEP_DAYS
     # after closing (privacy.inquiries.erase_expired). The staff ids are kept like the audit trail's.
     "privacy.Inquiry": ModelPolicy(Scope.SITE, {
-        **keep("id", "reference", "kind", "status", "received_at", "due_at", "extended_at", "extended_by",
+        **keep("id", "reference", "kind", "status", "received_at", "due_on", "extended_at", "extended_by",
                "assignee", "answered_at", "closed_at", "resolution", "erased_at"),
         "name": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
         "email": pi(Category.CONTACT, erasure=Erasure.ANONYMISE),

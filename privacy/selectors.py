@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from accounts.models import Company
 from privacy.models import DataExport, Inquiry, InquiryEvent, OfficerContact
@@ -24,12 +25,15 @@ def officer_contact() -> OfficerContact:
     return OfficerContact.objects.first() or OfficerContact(**SEED)
 
 
-def open_access_inquiries(*, user_ids: Collection[int]) -> list[str]:
-    """References of open "access to my information" inquiries by these users (answer them before a purge)."""
-    if not user_ids:
+def unanswered_access_inquiries(*, user_ids: Collection[int], emails: Collection[str]) -> list[str]:
+    """References of unanswered open "access to my information" inquiries by these users, linked by account
+    or sent from one of these addresses (any case) while logged out: the officer answers them before a purge."""
+    addresses = sorted({email.strip().lower() for email in emails if email and email.strip()})
+    if not user_ids and not addresses:
         return []
-    return list(Inquiry.objects.open().filter(kind=Inquiry.Kind.ACCESS, user_id__in=user_ids)
-                .order_by("due_at").values_list("reference", flat=True))
+    return list(Inquiry.objects.unanswered().filter(kind=Inquiry.Kind.ACCESS)
+                .alias(address=Lower("email")).filter(Q(user_id__in=user_ids) | Q(address__in=addresses))
+                .order_by("due_on", "pk").values_list("reference", flat=True))
 
 
 def timeline(inquiry: Inquiry) -> QuerySet[InquiryEvent]:

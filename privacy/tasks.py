@@ -34,7 +34,9 @@ def erase_closed_inquiries_task() -> int:
 
 @shared_task(name="privacy.fill_statistics")
 def fill_statistics() -> int:
-    """Hourly: store the daily statistics of every finished day not yet stored. Safe to run twice."""
+    """Hourly: store the daily statistics of every finished day not yet stored, and forget the hashed
+    client addresses of inquiries older than the hour they are counted for. Safe to run twice."""
+    inquiries.forget_client_addresses()
     return len(statistics.fill_due())
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
          name="export-download"),
     path("privacy/officer/", views.officer, name="officer"),
     path("privacy/contact/", views.contact, name="contact"),
+    path("privacy/contact/thanks/", views.contact_thanks, name="contact-thanks"),
     path("admin/reports/", views.reports_page, name="reports"),
     path("admin/reports/statistics.csv", views.reports_page, {"download": True}, name="reports-csv"),
 ]

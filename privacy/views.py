@@ -4,7 +4,7 @@ form, for anyone; the officer's Reports page with its CSV (PUR-5)."""
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import date
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -123,15 +123,22 @@ def officer(request: HttpRequest) -> HttpResponse:
                                                     "days": settings.PRIVACY_INQUIRY_DAYS})
 
 
+THANKS_SESSION_KEY = "privacy.inquiry_thanks"  # the last inquiry's reference and due date, never in the URL
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
-    """The inquiry form, for anyone; a logged-in sender is linked and finds their name and email filled in."""
+    """The inquiry form, for anyone; a logged-in sender is linked and finds their name and email filled in.
+
+    A stored inquiry redirects to the thanks page (a reload there sends nothing again); a bot's post
+    (the honeypot) redirects the same way, with a made-up reference, and nothing is stored or sent.
+    """
     user = request.user if request.user.is_authenticated else None
     initial = {"name": user.full_name, "email": user.email} if user is not None else {}
     form = InquiryForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST":
-        if form.is_bot():  # looks like a success; nothing is stored or sent
-            return _thanks(request, reference=inquiries.new_reference(), due_at=inquiries.due_date(timezone.now()))
+        if form.is_bot():
+            return _to_thanks(request, reference=inquiries.new_reference(), due_on=inquiries.due_date(timezone.now()))
         if form.is_valid():
             data = {name: form.cleaned_data[name] for name in ("name", "email", "kind", "message")}
             try:
@@ -143,16 +150,27 @@ def contact(request: HttpRequest) -> HttpResponse:
                 return render(request, "privacy/contact_limited.html",
                               {"message": str(exc), "contact": selectors.officer_contact()}, status=429)
             else:
-                return _thanks(request, reference=inquiry.reference, due_at=inquiry.due_at)
+                return _to_thanks(request, reference=inquiry.reference, due_on=inquiry.due_on)
     return render(request, "privacy/contact.html", {
         "form": form, "contact": selectors.officer_contact(), "days": settings.PRIVACY_INQUIRY_DAYS,
         "keep_days": settings.PRIVACY_INQUIRY_KEEP_DAYS,
     }, status=400 if form.errors else 200)
 
 
-def _thanks(request: HttpRequest, *, reference: str, due_at: datetime) -> HttpResponse:
+def _to_thanks(request: HttpRequest, *, reference: str, due_on: date) -> HttpResponse:
+    request.session[THANKS_SESSION_KEY] = {"reference": reference, "due_on": due_on.isoformat()}
+    return redirect("privacy:contact-thanks")
+
+
+@require_http_methods(["GET", "HEAD"])
+def contact_thanks(request: HttpRequest) -> HttpResponse:
+    """The reference and the date we answer by, of this session's last inquiry; the form when there is none."""
+    sent = request.session.get(THANKS_SESSION_KEY)
+    if not isinstance(sent, dict):
+        return redirect("privacy:contact")
     return render(request, "privacy/contact_thanks.html", {
-        "reference": reference, "due_at": due_at, "contact": selectors.officer_contact()})
+        "reference": sent["reference"], "due_on": date.fromisoformat(sent["due_on"]),
+        "contact": selectors.officer_contact()})
 
 
 @staff_member_required

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Company, Membership
+from accounts.models import Company, Membership, User
 from accounts.tenancy import tenant_context
 from privacy import selectors as privacy_selectors
 from privacy import statistics
@@ -40,10 +40,12 @@ def retained_aggregates() -> list[tuple[str, str, str]]:
 
 
 def inquiries_before_purge(*, scheduled: ScheduledPurge) -> list[str]:
-    """References of open "access to my information" inquiries by the company's members (answer them first).
+    """References of unanswered "access to my information" inquiries by the company's members (answer them first).
 
-    Members as the purge knows them: the memberships until its first step deletes them, then its list.
+    Members as the purge knows them: the memberships until its first step deletes them, then its list;
+    an inquiry is theirs by its account link or, sent while logged out, by their email address.
     """
     members = set(scheduled.member_ids) | set(
         Membership.objects.filter(company_id=scheduled.company_id).values_list("user_id", flat=True))
-    return privacy_selectors.open_access_inquiries(user_ids=members)
+    emails = User.objects.filter(pk__in=members).values_list("email", flat=True) if members else []
+    return privacy_selectors.unanswered_access_inquiries(user_ids=members, emails=list(emails))

@@ -5,6 +5,7 @@ visitor reads the answer."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from tests.e2e.conftest import fresh_page, log_in, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.policy("ACC-1"),
               pytest.mark.policy("ACC-2"), pytest.mark.policy("CHL-1")]
 
+NOW = datetime(2031, 3, 4, 10, 20, 30, tzinfo=UTC)  # the server's clock (it runs in this process)
+DUE = "3 April 2031"  # NOW's day plus PRIVACY_INQUIRY_DAYS (30)
 MESSAGE = "Vermilion-Otter-2218: you emailed my old address after I closed my account. Why?"
 ANSWER = "We checked: that email was the closure confirmation, which the policy allows. Nothing else is kept."
 
@@ -28,6 +31,12 @@ def _open_mail(page: Any, base: str, subject: str) -> str:
     page.get_by_role("link", name=subject).click()
     expect(page.get_by_role("heading", name=subject)).to_be_visible()
     return page.locator("pre.mail").inner_text()
+
+
+@pytest.fixture(autouse=True)
+def pinned(monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+    return NOW
 
 
 def test_a_visitor_sends_an_inquiry_and_the_officer_answers_it_in_the_admin(live_server, browser, staff, local_mail):
@@ -50,12 +59,17 @@ def test_a_visitor_sends_an_inquiry_and_the_officer_answers_it_in_the_admin(live
         visitor.get_by_role("button", name="Send to the Privacy Officer").click()
 
         expect(visitor.get_by_role("heading", name="Thank you: your inquiry is received")).to_be_visible()
+        assert visitor.url == f"{base}/privacy/contact/thanks/"  # after a redirect: the reference is not in it
         reference = visitor.locator(".reference").inner_text()
         assert re.fullmatch(r"INQ-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}", reference)
         inquiry = Inquiry.objects.get(reference=reference)
-        due = f"{inquiry.due_at:%-d %B %Y}"
+        due = f"{inquiry.due_on:%-d %B %Y}"
+        assert due == DUE and inquiry.due_on == NOW.date() + timedelta(days=30)
         expect(visitor.get_by_text(due)).to_be_visible()
         screenshot(visitor, "inquiry-thanks")
+        visitor.reload()  # sends nothing again
+        expect(visitor.locator(".reference")).to_have_text(reference)
+        assert Inquiry.objects.count() == 1
         outbox.sweep()  # what the beat does every few seconds
 
         acknowledgement = _open_mail(visitor, base, f"Your privacy inquiry {reference} is received")

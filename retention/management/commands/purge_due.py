@@ -74,5 +74,5 @@ class Command(BaseCommand):
                     self.stdout.write(f"    {table}: {count}")
             waiting = selectors.inquiries_before_purge(scheduled=scheduled)
             if waiting:
-                self.stdout.write(f"    open access inquiries by its members, to answer before the purge: "
+                self.stdout.write(f"    unanswered access inquiries by its members, to answer before the purge: "
                                   f"{', '.join(waiting)}")
