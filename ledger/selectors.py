@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -63,3 +65,53 @@ def get_one(queryset: QuerySet[T], pk: object) -> T:
         return queryset.get(pk=int(str(pk)))
     except (ValueError, queryset.model.DoesNotExist) as exc:
         raise Http404 from exc
+
+
+# --- the company home (issue 14) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Amounts:
+    """A count and its money, one total per currency (amounts in different currencies never add up)."""
+
+    count: int
+    totals: list[tuple[str, Decimal]]
+
+
+@dataclass(frozen=True)
+class Overview:
+    open: Amounts  # sent, not yet paid
+    overdue: Amounts  # sent, due before today
+    money_in: list[tuple[str, Decimal]]  # bank transactions of this month, per currency
+    money_out: list[tuple[str, Decimal]]
+    balances: list[tuple[BankAccount, Decimal]]  # the sum of each account's recorded transactions
+    recent_invoices: list[Invoice]
+    recent_transactions: list[BankTransaction]
+    empty: bool  # nothing recorded yet: the page says where to start
+
+
+def _sent_invoices(company: Company, *, overdue_on: date | None = None) -> Amounts:
+    sent = Invoice.objects.filter(company=company, status=Invoice.Status.SENT)
+    if overdue_on is not None:
+        sent = sent.filter(due_date__lt=overdue_on)
+    lines = (InvoiceLine.objects.filter(company=company, invoice__in=sent).values("invoice__currency")
+             .annotate(total=Sum(F("quantity") * F("unit_price"), output_field=_MONEY)).order_by("invoice__currency"))
+    return Amounts(sent.count(), [(row["invoice__currency"], row["total"]) for row in lines])
+
+
+def company_overview(*, company: Company, today: date) -> Overview:
+    """The figures of the company home: a handful of aggregate queries whatever the company's size."""
+    month = BankTransaction.objects.filter(company=company, booked_on__gte=today.replace(day=1),
+                                           booked_on__lte=today)
+    flows = (month.values("bank_account__currency").order_by("bank_account__currency")
+             .annotate(money_in=Sum("amount", filter=Q(amount__gt=0)), money_out=Sum("amount", filter=Q(amount__lt=0))))
+    accounts = list(bank_accounts(company=company).annotate(
+        balance=Coalesce(Sum("transactions__amount"), Value(Decimal("0")), output_field=_MONEY)))
+    recent_invoices = list(invoices(company=company)[:5])
+    recent_transactions = list(bank_transactions(company=company)[:5])
+    return Overview(
+        open=_sent_invoices(company), overdue=_sent_invoices(company, overdue_on=today),
+        money_in=[(row["bank_account__currency"], row["money_in"]) for row in flows if row["money_in"]],
+        money_out=[(row["bank_account__currency"], -row["money_out"]) for row in flows if row["money_out"]],
+        balances=[(account, account.balance) for account in accounts],
+        recent_invoices=recent_invoices, recent_transactions=recent_transactions,
+        empty=not recent_invoices and not recent_transactions and not Contact.objects.filter(company=company).exists())

@@ -11,6 +11,7 @@ from django.db.models import Model
 from django.forms import BaseFormSet, ModelForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import WRITER_ROLES, CompanyRequest, company_view
@@ -38,7 +39,9 @@ def _context(request: CompanyRequest, resource: Resource | None = None, **extra:
 
 @company_view()
 def company_home(request: CompanyRequest) -> HttpResponse:
-    return render(request, "ledger/company_home.html", _context(request))
+    """Figures, not only links: what is owed and overdue, this month's money, balances, the latest items."""
+    overview = selectors.company_overview(company=request.company, today=timezone.localdate())
+    return render(request, "ledger/company_home.html", _context(request, overview=overview))
 
 
 @company_view()
