@@ -35,6 +35,20 @@ class ContactForm(CompanyScopedModelForm):
 
 
 class InvoiceForm(CompanyScopedModelForm):
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, company=company, **kwargs)
+        self.company = company
+
+    def clean_number(self) -> str:
+        """The company is not a form field, so Django skips the unique constraint: ask here (the database stays the wall)."""
+        number = self.cleaned_data["number"]
+        taken = selectors.invoices(company=self.company).filter(number=number)
+        if self.instance.pk is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("This company already has an invoice with this number.")
+        return number
+
     class Meta:
         model = Invoice
         fields = ["contact", "number", "issue_date", "due_date", "status", "currency", "notes"]

@@ -11,7 +11,9 @@ with ``company_id``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F
@@ -37,12 +39,36 @@ class Contact(SealedFieldsModel, TenantModel):
         return f"Contact #{self.pk}"
 
 
-class Invoice(TenantModel):
+class ConstraintErrorsOnFields(models.Model):
+    """A constraint's message shows on the field it concerns, not as "Constraint … is violated." (issue 14).
+
+    ``CONSTRAINT_FIELDS`` maps a constraint's ``violation_error_code`` to that field.
+    """
+
+    CONSTRAINT_FIELDS: dict[str, str] = {}
+
+    class Meta:
+        abstract = True
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors: dict[str, list[ValidationError]] = {}
+            for field, messages in exc.error_dict.items():
+                for error in messages:
+                    errors.setdefault(self.CONSTRAINT_FIELDS.get(str(error.code), field), []).append(error)
+            raise ValidationError(errors) from exc
+
+
+class Invoice(ConstraintErrorsOnFields, TenantModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SENT = "sent", "Sent"
         PAID = "paid", "Paid"
         VOID = "void", "Void"
+
+    CONSTRAINT_FIELDS = {"invoice_due_after_issue": "due_date"}
 
     contact = parent_reference(Contact, related_name="invoices")
     number = models.CharField(max_length=40)
@@ -56,10 +82,12 @@ class Invoice(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["company", "id"], name="ledger_invoice_company_id_id_uniq"),
-            models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique_per_company"),
+            models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique_per_company",
+                                    violation_error_message="This company already has an invoice with this number."),
             models.CheckConstraint(
                 condition=models.Q(due_date__isnull=True) | models.Q(due_date__gte=models.F("issue_date")),
-                name="invoice_due_after_issue",
+                name="invoice_due_after_issue", violation_error_code="invoice_due_after_issue",
+                violation_error_message="The due date cannot be before the issue date.",
             ),
         ]
         indexes = [models.Index("company", F("issue_date").desc(), F("id").desc(), name="invoice_company_list"),

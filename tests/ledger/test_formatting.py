@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -62,3 +63,16 @@ def test_a_currency_is_an_iso_4217_code_in_the_form_and_the_api(acme, client, ap
     assert answer.status_code == 400 and "currency" in answer.json()
     with tenant_context(acme.company.pk):
         assert not BankAccount.objects.filter(name="Odd").exists()
+
+
+def test_a_broken_rule_reads_as_a_sentence_on_the_field_it_concerns(acme, client):
+    client.force_login(acme.owner)
+    url = f"/c/{acme.company.pk}/invoices/new/"
+    base = {"contact": acme.contact.pk, "status": "draft", "currency": "USD", "form-TOTAL_FORMS": "0",
+            "form-INITIAL_FORMS": "0"}
+    early = client.post(url, {**base, "number": "N-2", "issue_date": "2031-03-10", "due_date": "2031-03-01"})
+    body = early.content.decode()
+    assert early.status_code == 400 and "Constraint" not in body
+    assert re.search(r'The due date cannot be before the issue date\..*?name="due_date"', body, re.S)
+    taken = client.post(url, {**base, "number": acme.invoice.number, "issue_date": "2031-03-10"})
+    assert taken.status_code == 400 and "This company already has an invoice with this number." in taken.content.decode()
