@@ -31,7 +31,8 @@ def test_sign_up_open_company_add_contact_and_log_out(live_server, page):
     page.get_by_role("link", name="Open Pat's Bakery").click()
 
     expect(page.get_by_role("heading", name="Pat's Bakery")).to_be_visible()
-    page.get_by_role("link", name="Add contact").click()
+    expect(page.get_by_role("heading", name="Start here")).to_be_visible()  # a new company says where to begin
+    page.get_by_role("link", name="Add your first contact").click()
     page.get_by_label("Name").fill("Nora Flour")
     page.get_by_label("Email").fill("nora@flour.example")
     page.get_by_label("Phone").fill("+92 300 1234567")
