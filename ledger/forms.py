@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.models import Company
 from ledger import selectors
-from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice
+from ledger.models import INVOICE_NUMBER_TAKEN, BankAccount, BankConnection, BankTransaction, Contact, Invoice
 
 
 class ByNameChoiceField(forms.ModelChoiceField):
@@ -46,7 +46,7 @@ class InvoiceForm(CompanyScopedModelForm):
         if self.instance.pk is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise forms.ValidationError("This company already has an invoice with this number.")
+            raise forms.ValidationError(INVOICE_NUMBER_TAKEN)
         return number
 
     class Meta:

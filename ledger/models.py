@@ -39,6 +39,9 @@ class Contact(SealedFieldsModel, TenantModel):
         return f"Contact #{self.pk}"
 
 
+INVOICE_NUMBER_TAKEN = "This company already has an invoice with this number."
+
+
 class ConstraintErrorsOnFields(models.Model):
     """A constraint's message shows on the field it concerns, not as "Constraint … is violated." (issue 14).
 
@@ -83,7 +86,7 @@ class Invoice(ConstraintErrorsOnFields, TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["company", "id"], name="ledger_invoice_company_id_id_uniq"),
             models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique_per_company",
-                                    violation_error_message="This company already has an invoice with this number."),
+                                    violation_error_message=INVOICE_NUMBER_TAKEN),
             models.CheckConstraint(
                 condition=models.Q(due_date__isnull=True) | models.Q(due_date__gte=models.F("issue_date")),
                 name="invoice_due_after_issue", violation_error_code="invoice_due_after_issue",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 from gunicorn.config import Config
 
 from privacy.log_scrubbing import scrub
@@ -13,6 +14,7 @@ RESET = "/accounts/password/reset/MQ/cdxl3k-0123456789abcdef0123456789abcdef/"
 VERIFY = "/accounts/verify/eyJ1IjoxLCJhIjoiYWJjZGVmIn0:1vQ0Zq:Rg2sV8ZQm6bW3yTq0Zk9sLmPq1X4cV7nE2aB5dF8hJ0/"
 
 
+@pytest.mark.policy("SAF-3")
 def test_signed_and_hex_link_secrets_are_scrubbed_from_any_logged_path():
     for path in (RESET, VERIFY, "/invitations/7-" + "ab" * 32 + "/"):
         scrubbed = scrub(f"Not Found: {path}")
@@ -21,6 +23,7 @@ def test_signed_and_hex_link_secrets_are_scrubbed_from_any_logged_path():
     assert scrub("GET /c/12/invoices/?page=2 HTTP/1.1") == "GET /c/12/invoices/?page=2 HTTP/1.1"
 
 
+@pytest.mark.policy("SAF-3")
 def test_gunicorn_access_lines_are_scrubbed(capsys):
     logger = ScrubbingLogger(Config())
     environ = {"REQUEST_METHOD": "GET", "RAW_URI": VERIFY, "PATH_INFO": VERIFY, "QUERY_STRING": "",
