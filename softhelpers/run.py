@@ -43,6 +43,8 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=1)
+    if "--demo" in sys.argv[1:]:  # make demo: the demo login, seeded on first use
+        call_command("seed_demo", demo=True)
     python, port = sys.executable, str(settings.PORT)
     bin_dir = Path(python).parent
     commands = {

@@ -114,3 +114,18 @@ def test_only_the_owner_can_export(client, acme, bob):
     client.force_login(bob)
     assert client.get(f"/companies/{acme.company.pk}/export/").status_code == 403
     assert client.post(f"/companies/{acme.company.pk}/export/").status_code == 403
+
+
+def test_amounts_and_dates_are_one_machine_readable_format(client, acme):
+    """Pages show "$1,234.50" and "15 Jan 2026"; the export keeps numbers numbers (issue 14), as its README says."""
+    import csv
+
+    response = _download(client, acme, _request_and_build(client, acme))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert '"-1250000.50"' in archive.read("README.txt").decode() and "ISO 8601" in archive.read("README.txt").decode()
+    transaction_row = next(csv.DictReader(io.StringIO(archive.read("ledger.BankTransaction.csv").decode())))
+    assert (transaction_row["amount"], transaction_row["booked_on"]) == ("12.34", "2026-01-15")
+    line = json.loads(archive.read("ledger.InvoiceLine.json"))[0]
+    assert (line["quantity"], line["unit_price"]) == ("2.00", "50.00")
+    invoice = next(csv.DictReader(io.StringIO(archive.read("ledger.Invoice.csv").decode())))
+    assert invoice["currency"] == "USD"
