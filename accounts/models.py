@@ -161,6 +161,7 @@ class AuditEvent(models.Model):
         EXPORT_READY = "export.ready", "Data export ready"
         EXPORT_DOWNLOADED = "export.downloaded", "Data export downloaded"
         EXPORT_EXPIRED = "export.expired", "Data export expired"
+        EXPORT_FAILED = "export.failed", "Data export failed"
         KEY_ROTATION_STARTED = "key.rotation_started", "Data key rotation started"
         KEY_ROTATED = "key.rotated", "Data key rotated"
         MASTER_KEY_REWRAPPED = "key.master_rewrapped", "Data keys re-wrapped under a new master key"

@@ -1,9 +1,11 @@
 """The owner's copy of their company's data: a ZIP with JSON and CSV per model (registry-driven).
 
-Built by a worker (``privacy.build_export``) in batches of ``BATCH`` rows, one short transaction
+Built by a worker (``privacy.build_export``) in batches of ``PRIVACY_EXPORT_BATCH_ROWS`` rows, one short transaction
 each, so memory stays flat and the page can show progress (committed after every batch). The
-file is written as ``<name>.part`` and renamed when complete: a crashed build never leaves a
-file that looks finished, and a rerun starts over. Credentials are left out (SHR-1: never shown
+file is written as ``<name>.<attempt>.part`` and renamed when complete: a crashed build never
+leaves a file that looks finished, and a rerun starts over. A build that stops making progress
+(its worker was killed) is found by the stall sweep through ``ExportJob``, its partial file is
+deleted at once, and it is retried, then failed (``services.recover_stalled_exports``). Credentials are left out (SHR-1: never shown
 again). The ZIP's README carries the accuracy notice (ACCU-1).
 
 Files are named ``<company id>-<random>.zip``, so the hourly sweep can expire them without a
@@ -19,6 +21,7 @@ import logging
 import os
 import secrets
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -34,10 +37,9 @@ from accounts.emails import render_plain_text
 from accounts.models import AuditEvent, Company
 from accounts.tenancy import tenant_context
 from privacy import policy, registry
-from privacy.models import DataExport
+from privacy.models import DataExport, ExportJob
 
 logger = logging.getLogger(__name__)
-BATCH = 2000
 
 
 def export_dir() -> Path:
@@ -78,30 +80,88 @@ def company_rows(model: type[models.Model], company_id: int) -> models.QuerySet:
     return manager.filter(pk=company_id) if model is Company else manager.filter(company_id=company_id)
 
 
+class Superseded(Exception):
+    """A newer build of this export has started (the stall sweep, or a redelivered task): this one stops."""
+
+
+OPEN_STATES = (DataExport.Status.PENDING, DataExport.Status.RUNNING)
+
+
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text, never runs: a leading ``'`` before a formula start.
+
+    Only text is changed (a negative amount stays a number); the JSON copy keeps the exact value.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def partial_files(export: DataExport) -> list[Path]:
+    """The ``.part`` files of every build attempt of ``export`` (each attempt writes its own)."""
+    return list(export_dir().glob(f"{export.file_name}.*.part")) if export.file_name else []
+
+
 def build_export(*, company_id: int, export_id: int, now: datetime | None = None) -> None:
-    """Write the export's ZIP; safe to run twice (a finished export is left alone)."""
+    """Write the export's ZIP; safe to run twice (a finished export is left alone).
+
+    Each run claims the next attempt of the export's ``ExportJob``; an earlier run still going
+    (a worker presumed dead that was only slow) notices at its next batch and stops.
+    """
     with tenant_context(company_id):
-        export = DataExport.objects.filter(pk=export_id, company_id=company_id,
-                                           status__in=[DataExport.Status.PENDING, DataExport.Status.RUNNING]).first()
+        export = DataExport.objects.filter(pk=export_id, company_id=company_id, status__in=OPEN_STATES).first()
         if export is None:
+            return
+        attempt = _claim_attempt(export, now or timezone.now())
+        if attempt is None:
             return
         export.status, export.progress, export.rows_written = DataExport.Status.RUNNING, 0, 0
         export.save(update_fields=["status", "progress", "rows_written"])
         chosen = exported_models()
         total = max(1, sum(company_rows(m, company_id).count() for m in chosen))
     final = file_path(export)
-    partial = final.with_suffix(".part")
+    partial = final.with_name(f"{final.name}.{attempt}.part")
     try:
-        written = _write_zip(partial, company_id, export, chosen, total)
-        os.replace(partial, final)
+        written = _write_zip(partial, company_id, export, chosen, total, attempt)
+    except Superseded:
+        partial.unlink(missing_ok=True)
+        return
     except Exception:
         partial.unlink(missing_ok=True)
-        with tenant_context(company_id):
-            DataExport.objects.filter(pk=export_id).update(status=DataExport.Status.FAILED)
+        fail_export(company_id=company_id, export_id=export_id, attempt=attempt)
         raise
-    now = now or timezone.now()
+    _finish(company_id, export, attempt, partial, final, written, now or timezone.now())
+
+
+def _claim_attempt(export: DataExport, now: datetime) -> int | None:
+    """Take the next attempt; past ``PRIVACY_EXPORT_MAX_ATTEMPTS`` the export fails instead (None)."""
+    job, _ = ExportJob.objects.select_for_update().get_or_create(
+        export_id=export.pk, defaults={"company_id": export.company_id, "heartbeat_at": now})
+    if job.attempt >= settings.PRIVACY_EXPORT_MAX_ATTEMPTS:
+        fail_export(company_id=export.company_id, export_id=export.pk, attempt=job.attempt)
+        return None
+    job.attempt += 1
+    job.heartbeat_at = now
+    job.save(update_fields=["attempt", "heartbeat_at"])
+    return job.attempt
+
+
+def _finish(company_id: int, export: DataExport, attempt: int, partial: Path, final: Path, written: int,
+            now: datetime) -> None:
     with tenant_context(company_id):
-        finished = DataExport.objects.filter(pk=export_id, status=DataExport.Status.RUNNING).update(
+        job = ExportJob.objects.select_for_update().filter(export_id=export.pk, attempt=attempt).first()
+        if job is None or not partial.exists():  # superseded, or the sweep took the file away
+            partial.unlink(missing_ok=True)
+            return
+        os.replace(partial, final)
+        job.delete()
+        finished = DataExport.objects.filter(pk=export.pk, status=DataExport.Status.RUNNING).update(
             status=DataExport.Status.READY, progress=100, rows_written=written, size_bytes=final.stat().st_size,
             finished_at=now, expires_at=now + timedelta(hours=settings.PRIVACY_EXPORT_TTL_HOURS))
         if not finished:  # discarded while it was being built (the company closed): keep no file
@@ -111,8 +171,27 @@ def build_export(*, company_id: int, export_id: int, now: datetime | None = None
                      data={"rows": written})
 
 
+def fail_export(*, company_id: int, export_id: int, attempt: int, now: datetime | None = None) -> bool:
+    """End the export as failed, if ``attempt`` is still its current one; delete its partial files.
+
+    The owner sees "Failed" and can prepare a new one. Returns whether it was failed here.
+    """
+    with tenant_context(company_id):
+        if not ExportJob.objects.filter(export_id=export_id, attempt=attempt).delete()[0]:
+            return False
+        export = DataExport.objects.get(pk=export_id)
+        for path in partial_files(export):
+            path.unlink(missing_ok=True)
+        if export.status in OPEN_STATES:
+            export.status = DataExport.Status.FAILED
+            export.save(update_fields=["status"])
+            record_event(event=AuditEvent.Event.EXPORT_FAILED, company_id=company_id, actor_id=None, subject=export,
+                         data={"attempts": attempt}, now=now)
+        return True
+
+
 def _write_zip(path: Path, company_id: int, export: DataExport, chosen: list[type[models.Model]],
-               total: int) -> int:
+               total: int, attempt: int) -> int:
     written = 0
     path.touch(mode=0o600)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -134,12 +213,12 @@ def _write_zip(path: Path, company_id: int, export: DataExport, chosen: list[typ
                     for batch in _batches(model, company_id):
                         for record in batch:
                             values = [getattr(record, f.attname) for f in fields]
-                            writer.writerow(["" if v is None else v for v in values])
+                            writer.writerow([spreadsheet_safe(v) for v in values])
                             json_file.write(separator + json.dumps(dict(zip(names, values, strict=True)),
                                                                    cls=DjangoJSONEncoder))
                             separator = ",\n"
                         written += len(batch)
-                        _report_progress(company_id, export.pk, written, total)
+                        _report_progress(company_id, export.pk, written, total, attempt)
                     json_file.write("\n]\n")
                     csv_text.flush()
                     csv_text.detach()
@@ -151,14 +230,14 @@ def _write_zip(path: Path, company_id: int, export: DataExport, chosen: list[typ
 
 
 def _batches(model: type[models.Model], company_id: int) -> Iterator[list[models.Model]]:
-    """The company's rows of ``model`` in id order, ``BATCH`` per short transaction."""
+    """The company's rows of ``model`` in id order, ``PRIVACY_EXPORT_BATCH_ROWS`` per short transaction."""
     last = None
     while True:
         with tenant_context(company_id):
             rows = company_rows(model, company_id).order_by("pk")
             if last is not None:
                 rows = rows.filter(pk__gt=last)
-            batch = list(rows[:BATCH])
+            batch = list(rows[:settings.PRIVACY_EXPORT_BATCH_ROWS])
             for record in batch:  # open sealed values while the tenant is set
                 for field in record._meta.concrete_fields:
                     getattr(record, field.attname)
@@ -168,8 +247,13 @@ def _batches(model: type[models.Model], company_id: int) -> Iterator[list[models
         yield batch
 
 
-def _report_progress(company_id: int, export_id: int, written: int, total: int) -> None:
+def _report_progress(company_id: int, export_id: int, written: int, total: int, attempt: int) -> None:
+    """Commit the progress and the heartbeat after a batch; raise Superseded if a newer attempt took over."""
+    if settings.PRIVACY_EXPORT_PAUSE_MS:
+        time.sleep(settings.PRIVACY_EXPORT_PAUSE_MS / 1000)  # spare the database on a busy day
     with tenant_context(company_id):
+        if not ExportJob.objects.filter(export_id=export_id, attempt=attempt).update(heartbeat_at=timezone.now()):
+            raise Superseded
         DataExport.objects.filter(pk=export_id).update(progress=min(99, written * 100 // total),
                                                        rows_written=written)
 

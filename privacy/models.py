@@ -35,6 +35,11 @@ class DataExport(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["company", "-created_at"], name="export_company_recent")]
+        constraints = [
+            # One export per company at a time (issue 15): two requests at once make one, whatever the race.
+            models.UniqueConstraint(fields=["company"], condition=models.Q(status__in=["pending", "running"]),
+                                    name="export_one_in_progress_per_company"),
+        ]
 
     def __str__(self) -> str:
         return f"Data export #{self.pk}"
@@ -42,6 +47,27 @@ class DataExport(TenantModel):
     @property
     def in_progress(self) -> bool:
         return self.status in {self.Status.PENDING, self.Status.RUNNING}
+
+
+class ExportJob(models.Model):
+    """The cross-company watch list of exports being built: ids and a heartbeat, nothing personal.
+
+    ``DataExport`` rows are visible only inside their company (row-level security), so the beat
+    that finds stalled builds reads this local table instead. Each build start takes the next
+    ``attempt``; a build whose attempt is no longer current has been superseded and stops. The
+    row lives while its export is pending or running and is deleted when the export ends.
+    """
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    export_id = models.BigIntegerField(unique=True)
+    attempt = models.PositiveSmallIntegerField(default=0)  # builds started so far
+    heartbeat_at = models.DateTimeField()  # the last sign of progress (a start or a batch written)
+
+    class Meta:
+        indexes = [models.Index(fields=["heartbeat_at"], name="exportjob_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"Export job #{self.pk}"
 
 
 class PolicyVersionQuerySet(models.QuerySet["PolicyVersion"]):

@@ -148,6 +148,8 @@ REGISTRY: dict[str, ModelPolicy] = {
         # The name is random; the file it names holds the company's personal data until deleted.
         "file_name": pi(Category.FINANCIAL),
     }, "the ZIP file is deleted on download or expiry", exported=False),
+    "privacy.ExportJob": ModelPolicy(Scope.SITE, keep("id", "company", "export_id", "attempt", "heartbeat_at"),
+                                     "ids of the exports being built, for the stall sweep; deleted when each ends"),
     "privacy.PolicyVersion": ModelPolicy(Scope.SITE, keep(
         "id", "label", "effective_on", "text", "summary", "material", "created_by_id", "created_at", "published_at",
         "published_by_id", "sha256",

@@ -7,17 +7,17 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import outbox
 from accounts import services as account_services
 from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, User
-from accounts.tenancy import tenant_service
+from accounts.tenancy import tenant_context, tenant_service
 from privacy import exports
 from privacy.exceptions import ExportUnavailable
-from privacy.models import DataExport
+from privacy.models import DataExport, ExportJob
 
 _DOWNLOAD_SALT = "privacy.export-download"
 
@@ -37,12 +37,16 @@ def request_export(*, company: Company, actor: User) -> DataExport:
     Raise EmailNotVerified while the owner's address is unproven: the export is all the company's data.
     """
     account_services.require_verified_email(actor)
-    running = DataExport.objects.filter(company=company, status__in=[DataExport.Status.PENDING,
-                                                                     DataExport.Status.RUNNING]).first()
+    running = DataExport.objects.filter(company=company, status__in=exports.OPEN_STATES).first()
     if running:
         return running
-    export = DataExport.objects.create(company=company, requested_by_id=actor.pk,
-                                       file_name=exports.new_file_name(company.pk))
+    try:
+        with transaction.atomic():
+            export = DataExport.objects.create(company=company, requested_by_id=actor.pk,
+                                               file_name=exports.new_file_name(company.pk))
+    except IntegrityError:  # a request at the same moment made it first (export_one_in_progress_per_company)
+        return DataExport.objects.get(company=company, status__in=exports.OPEN_STATES)
+    ExportJob.objects.create(company=company, export_id=export.pk, heartbeat_at=timezone.now())
     record_event(event=AuditEvent.Event.EXPORT_REQUESTED, company_id=company.pk, actor_id=actor.pk, subject=export)
     outbox.enqueue(start_export, company_id=company.pk, export_id=export.pk)
     return export
@@ -91,6 +95,9 @@ def discard_company_exports(*, company: Company, now: datetime | None = None) ->
     for export in DataExport.objects.filter(company=company, status__in=open_states):
         if export.file_name:
             exports.file_path(export).unlink(missing_ok=True)
+            for path in exports.partial_files(export):
+                path.unlink(missing_ok=True)
+        ExportJob.objects.filter(export_id=export.pk).delete()
         export.status = DataExport.Status.EXPIRED
         export.save(update_fields=["status"])
         record_event(event=AuditEvent.Event.EXPORT_EXPIRED, company_id=company.pk, actor_id=None, subject=export,
@@ -104,3 +111,42 @@ def record_report_access(*, actor: User, days: int, download: bool) -> None:
     """Audit one view of the Reports page, or one download of its CSV (the period only: it is about no one)."""
     event = AuditEvent.Event.REPORTS_DOWNLOADED if download else AuditEvent.Event.REPORTS_VIEWED
     record_event(event=event, company_id=None, actor_id=actor.pk, data={"days": days})
+
+
+def recover_stalled_exports(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Exports whose build made no progress for ``PRIVACY_EXPORT_STALL_MINUTES`` (its worker died).
+
+    The partial file, personal data, is deleted at once; the export is started again through the
+    outbox, or failed once it has had ``PRIVACY_EXPORT_MAX_ATTEMPTS`` builds (the owner can then
+    prepare a new one). Beat, every five minutes; safe to run twice (each job row is locked).
+    Returns how many exports were handled.
+    """
+    now = now or timezone.now()
+    horizon = now - timedelta(minutes=settings.PRIVACY_EXPORT_STALL_MINUTES)
+    stalled = list(ExportJob.objects.filter(heartbeat_at__lt=horizon).order_by("heartbeat_at", "pk")
+                   .values_list("company_id", "export_id")[:limit])
+    for company_id, export_id in stalled:
+        _recover(company_id=company_id, export_id=export_id, horizon=horizon, now=now)
+    return len(stalled)
+
+
+def _recover(*, company_id: int, export_id: int, horizon: datetime, now: datetime) -> None:
+    with tenant_context(company_id):
+        job = (ExportJob.objects.select_for_update(skip_locked=True)
+               .filter(export_id=export_id, heartbeat_at__lt=horizon).first())
+        if job is None:  # it moved on, or another sweep has it
+            return
+        export = DataExport.objects.filter(pk=export_id, status__in=exports.OPEN_STATES).first()
+        if export is None:  # it ended without its job row (an older version): nothing to watch
+            job.delete()
+            return
+        for path in exports.partial_files(export):
+            path.unlink(missing_ok=True)
+        if job.attempt >= settings.PRIVACY_EXPORT_MAX_ATTEMPTS:
+            exports.fail_export(company_id=company_id, export_id=export_id, attempt=job.attempt, now=now)
+            return
+        job.heartbeat_at = now
+        job.save(update_fields=["heartbeat_at"])
+        export.status, export.progress, export.rows_written = DataExport.Status.PENDING, 0, 0
+        export.save(update_fields=["status", "progress", "rows_written"])
+        outbox.enqueue(start_export, company_id=company_id, export_id=export_id)

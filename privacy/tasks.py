@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from privacy import exports, inquiries, policy, statistics
+from privacy import exports, inquiries, policy, services, statistics
 
 
 @shared_task(name="privacy.build_export", acks_late=True)
@@ -44,3 +44,9 @@ def fill_statistics() -> int:
 def notify_policy_changes_task() -> int:
     """Daily: a material change not yet in force is told to users who signed up since it was published."""
     return policy.notify_upcoming()
+
+
+@shared_task(name="privacy.recover_stalled_exports")
+def recover_stalled_exports() -> int:
+    """Retry or fail exports whose worker died mid-build (beat, every five minutes)."""
+    return services.recover_stalled_exports()

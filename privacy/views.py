@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import CompanyRequest, company_view, safe_next
 from accounts.exceptions import EmailNotVerified
 from accounts.models import Membership, User
-from privacy import inquiries, policy, reports, selectors, services, statistics
+from privacy import exports, inquiries, policy, reports, selectors, services, statistics
 from privacy.exceptions import ExportUnavailable, InquiryRateLimited
 from privacy.forms import InquiryForm
 from privacy.models import PolicyVersion
@@ -192,7 +192,7 @@ def reports_page(request: HttpRequest, *, download: bool = False) -> HttpRespons
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (f'attachment; filename="softhelpers-statistics-{report.last:%Y-%m-%d}-'
                                            f'{report.days}d.csv"')
-        csv.writer(response).writerows(reports.csv_rows(report))
+        csv.writer(response).writerows([exports.spreadsheet_safe(cell) for cell in row] for row in reports.csv_rows(report))
         return response
     return render(request, "admin/privacy/reports.html", {
         **admin.site.each_context(request), "title": "Reports", "report": report, "periods": reports.PERIODS,

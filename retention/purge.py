@@ -45,6 +45,7 @@ from accounts.tenancy import TenantModel, tenant_context
 from consent import services as consent_services
 from ledger.models import BankTransaction, Invoice
 from privacy import exports, keys, policy, registry, statistics
+from privacy.models import ExportJob
 from retention.emails import send_certificate
 from retention.models import DeletionCertificate, LegalHold, RetainedAggregate, ScheduledPurge
 
@@ -60,6 +61,7 @@ KEPT_WITH_COMPANY_ID = {
 ERASED_IN_CLEANUP = {
     "consent_consentevent": "consent.services.forget: the company's chain, with its users' chains",
     "consent_consent": "consent.services.forget, with the events",
+    "privacy_exportjob": "closing ends the exports and their jobs; the cleanup deletes any left, with the files",
 }
 _LOCK_NAMESPACE = 0x50524745  # pg_try_advisory_lock(namespace, purge id): "PRGE"
 MAX_NOTIFY_FAILURES = 5
@@ -244,6 +246,7 @@ def _cleanup(purge: ScheduledPurge, now: datetime) -> None:
     policy.forget_users(user_ids=orphans)
     _hold_back([(RetainedAggregate.consent_metric(p), month, n) for p, month, n in forgotten])
     files = exports.delete_company_files(company_id) + _remove_mail_files(company_id, former_emails)
+    ExportJob.objects.filter(company_id=company_id).delete()
     Company.objects.filter(pk=company_id).update(name="")
     purge.users_anonymised += len(former_emails)
     purge.files_removed += files

@@ -171,6 +171,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
     "expire-exports": {"task": "privacy.expire_exports", "schedule": 3600.0},
+    "recover-stalled-exports": {"task": "privacy.recover_stalled_exports", "schedule": 300.0},
     "run-due-purges": {"task": "retention.run_due_purges", "schedule": 3600.0},
     "fill-statistics": {"task": "privacy.fill_statistics", "schedule": 3600.0},
     "expire-support-access": {"task": "consent.expire_support_access", "schedule": 300.0},
@@ -267,6 +268,12 @@ else:
                            if line.strip()]
 PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
+PRIVACY_EXPORT_BATCH_ROWS = env.int("PRIVACY_EXPORT_BATCH_ROWS", default=2000)  # per short transaction
+PRIVACY_EXPORT_PAUSE_MS = env.int("PRIVACY_EXPORT_PAUSE_MS", default=0)  # between batches
+# A build with no progress for this long is presumed dead: its partial file is deleted and it is
+# started again, up to PRIVACY_EXPORT_MAX_ATTEMPTS builds, then failed (issue 15).
+PRIVACY_EXPORT_STALL_MINUTES = env.int("PRIVACY_EXPORT_STALL_MINUTES", default=10)
+PRIVACY_EXPORT_MAX_ATTEMPTS = env.int("PRIVACY_EXPORT_MAX_ATTEMPTS", default=3)
 PRIVACY_SUPPORT_GRANT_MAX_DAYS = env.int("PRIVACY_SUPPORT_GRANT_MAX_DAYS", default=7)
 # Aggregate figures (privacy/statistics.py, retained totals): shown only when this many companies
 # (or people) make them up and none supplies more than this percent (system checks privacy.E007, E008).

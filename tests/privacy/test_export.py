@@ -129,3 +129,34 @@ def test_amounts_and_dates_are_one_machine_readable_format(client, acme):
     assert (line["quantity"], line["unit_price"]) == ("2.00", "50.00")
     invoice = next(csv.DictReader(io.StringIO(archive.read("ledger.Invoice.csv").decode())))
     assert invoice["currency"] == "USD"
+
+
+@pytest.mark.policy("SAF-2")
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_json_keeps_them(client, acme):
+    """OWASP CSV injection (issue 15): =, +, -, @, tab and carriage return lead a formula."""
+    import csv
+
+    from ledger.models import Contact
+
+    payloads = ['=HYPERLINK("http://evil.example","click")', "+1+2", "-2+3", "@SUM(A1:A9)", "=cmd|' /C calc'!A0",
+                "\tTabbed", "\rReturned"]
+    with tenant_context(acme.company.pk):
+        for payload in payloads:
+            Contact.objects.create(company=acme.company, name=payload)
+    archive_bytes = b"".join(_download(client, acme, _request_and_build(client, acme)).streaming_content)
+    archive = zipfile.ZipFile(io.BytesIO(archive_bytes))
+    cells = [row["name"] for row in csv.DictReader(io.StringIO(archive.read("ledger.Contact.csv").decode(),
+                                                               newline=""))]
+    for payload in payloads:
+        assert "'" + payload in cells and payload not in cells
+    assert set(payloads) <= {row["name"] for row in json.loads(archive.read("ledger.Contact.json"))}
+    amounts = [row["amount"] for row in csv.DictReader(io.StringIO(archive.read("ledger.BankTransaction.csv").decode()))]
+    assert amounts == ["12.34"]  # numbers are never text-prefixed
+
+
+def test_negative_amounts_stay_numbers_in_the_csv():
+    from decimal import Decimal
+
+    assert exports.spreadsheet_safe(Decimal("-12.34")) == Decimal("-12.34")
+    assert exports.spreadsheet_safe("-12.34") == "'-12.34"
+    assert exports.spreadsheet_safe(None) == ""

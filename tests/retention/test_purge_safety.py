@@ -6,19 +6,14 @@ the next run finish it, and checks every row was deleted and counted exactly onc
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.models import AuditEvent
 from accounts.tenancy import tenant_context
@@ -27,8 +22,7 @@ from retention import purge, services
 from retention.models import DeletionCertificate, ScheduledPurge
 from softhelpers.celery import app as celery_app
 from tests.conftest import Tenant, wait_for
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.workers import start_worker
 
 
 def _close(tenant: Tenant) -> ScheduledPurge:
@@ -132,34 +126,13 @@ def test_two_runners_at_once_purge_the_company_once(acme, settings):
     assert AuditEvent.objects.filter(event=AuditEvent.Event.PURGE_COMPLETED).count() == 1
 
 
-def _database_url(alias: str) -> str:
-    config = connections[alias].settings_dict
-    password = f":{quote(config['PASSWORD'], safe='')}" if config.get("PASSWORD") else ""
-    host = config.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgres://{config['USER']}{password}@/{config['NAME']}?host={quote(host, safe='')}"
-    port = f":{config['PORT']}" if config.get("PORT") else ""
-    return f"postgres://{config['USER']}{password}@{host}{port}/{config['NAME']}"
-
-
-def _start_worker(queue: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "softhelpers.settings_test",
-           "DATABASE_URL": _database_url("owner"), "DATABASE_APP_URL": _database_url("default"),
-           "REDIS_URL": django_settings.REDIS_URL, "RETENTION_PURGE_BATCH_ROWS": "10",
-           "RETENTION_PURGE_PAUSE_MS": "40"}
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "softhelpers", "worker", "--pool", "solo",
-                             "--queues", queue, "--without-heartbeat", "--without-mingle", "--without-gossip",
-                             "--loglevel", "WARNING"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 @pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_worker_killed_mid_purge_leaves_a_state_the_next_run_finishes(acme):
     _more_transactions(acme, 400)
     scheduled = _close(acme)
     ScheduledPurge.objects.filter(pk=scheduled.pk).update(due_at=scheduled.closed_at)  # due now
     queue = f"purge-crash-{uuid.uuid4().hex[:8]}"
-    worker = _start_worker(queue)
+    worker = start_worker(queue, RETENTION_PURGE_BATCH_ROWS="10", RETENTION_PURGE_PAUSE_MS="40")
     try:
         celery_app.send_task("retention.run_due_purges", queue=queue)
 
