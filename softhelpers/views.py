@@ -24,11 +24,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _database_ok() -> bool:
+    connection = connections["default"]
     try:
-        with connections["default"].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
     except Exception:
+        if not connection.in_atomic_block:
+            connection.close()  # a broken pooled connection is not reused when PostgreSQL is back
         return False
 
 
@@ -43,7 +46,10 @@ def _broker_ok() -> bool:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 while the database answers; the broker may be down (the outbox keeps the work)."""
+    """200 while the database answers; the broker may be down (the outbox keeps the work).
+
+    Served by ``softhelpers.middleware.health_check``, ahead of the request transaction.
+    """
     database, broker = _database_ok(), _broker_ok()
     body = {"status": "ok" if database and broker else "degraded" if database else "down",
             "database": "ok" if database else "down", "broker": "ok" if broker else "down"}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,3 +34,23 @@ def test_compose_runs_the_production_shape():
     assert env["SOFTHELPERS_ENV"] == "production"
     for secret in ("SECRET_KEY", "PRIVACY_MASTER_KEY", "DATABASE_APP_PASSWORD", "ALLOWED_HOSTS", "SITE_URL"):
         assert ":?" in env[secret], f"{secret} must be required, with no default"
+
+
+@pytest.mark.policy("SAF-4")
+@pytest.mark.django_db(transaction=True)
+def test_the_compose_web_healthcheck_passes_against_production_settings(live_server, settings):
+    """The container's own health command, run as compose runs it: by address, over plain HTTP (issue 15)."""
+    settings.ALLOWED_HOSTS = ["books.softhelpers.example"]  # production: the public name only
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["healthcheck"]["test"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    port = live_server.url.rsplit(":", 1)[1]
+    code = command[3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    assert code != command[3], "the healthcheck asks the web container's own port"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)  # noqa: S603
+    assert result.returncode == 0, result.stderr.decode()[-500:]
+    # and what an ordinary page answers under the same settings: the health check is the one exemption
+    probe = subprocess.run([sys.executable, "-c", code.replace("/healthz", "/accounts/login/")],  # noqa: S603
+                           capture_output=True, timeout=30)
+    assert probe.returncode != 0

@@ -96,3 +96,24 @@ def test_dev_mailbox_does_not_exist_outside_local_mode(client):
 
 def test_user_str_holds_no_personal_value(acme):
     assert "alice" not in str(User.objects.get(pk=acme.owner.pk)).lower()
+
+
+@pytest.mark.policy("SAF-4")
+@pytest.mark.django_db(transaction=True)
+def test_healthz_answers_503_json_while_postgresql_is_down(client):
+    """A refused connection (the database's address leads nowhere), not a mock: 503 JSON, not a 500 page."""
+    from django.db import connections
+
+    database = connections["default"]
+    saved = dict(database.settings_dict)
+    database.close()
+    database.settings_dict.update(HOST="/nonexistent-postgresql-socket-dir", PORT="5")
+    try:
+        response = client.get("/healthz")
+    finally:
+        database.close()
+        database.settings_dict.clear()
+        database.settings_dict.update(saved)
+    assert response.status_code == 503 and response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "down", "database": "down", "broker": "ok"}
+    assert client.get("/healthz").status_code == 200  # and back once it answers again
