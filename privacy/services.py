@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
+from celery import current_app
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -20,14 +21,16 @@ from privacy.exceptions import ExportUnavailable
 from privacy.models import DataExport, ExportJob
 
 _DOWNLOAD_SALT = "privacy.export-download"
+BUILD_EXPORT_TASK = "privacy.build_export"
 
 
 @outbox.handler("privacy.start_export")
 def start_export(*, company_id: int, export_id: int) -> None:
-    """Hand the build to a worker (the outbox made sure this runs once the request committed)."""
-    from privacy.tasks import build_export_task
+    """Hand the build to a worker (the outbox made sure this runs once the request committed).
 
-    build_export_task.apply_async(kwargs={"company_id": company_id, "export_id": export_id})
+    By the task's name, as the outbox does: the tasks call services, services never import tasks.
+    """
+    current_app.send_task(BUILD_EXPORT_TASK, kwargs={"company_id": company_id, "export_id": export_id})
 
 
 @tenant_service

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "softhelpers.middleware.health_check",  # first: no host check, SSL redirect or transaction before it
     "django.middleware.security.SecurityMiddleware",
+    "softhelpers.middleware.security_headers",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "privacy.middleware.no_store",  # after WhiteNoise: static files keep their long cache
     "csp.middleware.CSPMiddleware",
@@ -318,9 +319,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "softhelpers.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "softhelpers.api.exception_handler",
+    # The browsable API in local mode only: in production the API speaks JSON (issue 15).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
-                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+                                 *(["rest_framework.renderers.BrowsableAPIRenderer"] if LOCAL else [])],
 }
+# /api/schema/ and /api/docs/: public in local mode, behind login in production (softhelpers/api_docs.py).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=LOCAL)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24)),
     "AUTH_HEADER_PREFIX": "Token",

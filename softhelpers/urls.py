@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import CompanyListView, ObtainTokenView
 from consent.api import (
@@ -11,7 +10,7 @@ from consent.api import (
                          MyConsentView,
 )
 from ledger.api import router as ledger_router
-from softhelpers import views
+from softhelpers import api_docs, views
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -34,8 +33,8 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", api_docs.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", api_docs.docs, name="api-docs"),
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
     path("", include("retention.urls")),

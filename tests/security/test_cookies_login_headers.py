@@ -73,6 +73,30 @@ def test_security_headers_on_pages(client):
     assert response["Referrer-Policy"] == "same-origin"
     csp = response["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"] and "geolocation=()" in response["Permissions-Policy"]
+    static = client.get("/static/app.css")
+    assert static["Cross-Origin-Resource-Policy"] == "same-origin"  # files too: no other site embeds them
+
+
+def test_api_schema_and_docs_are_behind_login_unless_public(client, api_client, acme, settings):
+    settings.API_DOCS_PUBLIC = False  # production's default
+    assert api_client.get("/api/schema/").status_code in (401, 403)
+    response = client.get("/api/docs/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/api/docs/")
+    client.force_login(acme.owner)
+    assert client.get("/api/docs/").status_code == 200
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 200
+    settings.API_DOCS_PUBLIC = True  # local mode's default
+    assert api_client.get("/api/schema/").status_code == 200
+
+
+def test_production_speaks_json_only_and_keeps_the_docs_behind_login():
+    code = ("import django, json; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'], s.API_DOCS_PUBLIC]))")
+    result = _run(["-c", code], PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [["rest_framework.renderers.JSONRenderer"], False]
 
 
 PRODUCTION_ENV = {
