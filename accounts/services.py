@@ -10,7 +10,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -47,7 +48,11 @@ def create_account(*, email: str, password: str, full_name: str) -> User:
         raise EmailAlreadyRegistered
     candidate = User(email=email, full_name=full_name.strip())
     validate_password(password, user=candidate)
-    user = User.objects.create_user(email=email, password=password, full_name=candidate.full_name)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, full_name=candidate.full_name)
+    except IntegrityError as exc:  # a sign-up with this address at the same moment won (issue 15)
+        raise EmailAlreadyRegistered from exc
     record_event(event=AuditEvent.Event.USER_SIGNED_UP, company_id=None, actor_id=user.pk, subject=user)
     return user
 
@@ -126,10 +131,16 @@ SEEN_GRAIN = timedelta(hours=1)
 
 
 def note_usage(membership: Membership, *, now: datetime | None = None) -> None:
-    """Site usage at a coarse grain (GST-3): ``last_seen_at`` moves at most once an hour."""
+    """Site usage at a coarse grain (GST-3): ``last_seen_at`` moves at most once an hour.
+
+    Written after the request commits, in its own statement: inside the request's transaction
+    the row lock would queue every concurrent request of the member behind this one.
+    """
     now = now or timezone.now()
     if membership.last_seen_at is None or now - membership.last_seen_at >= SEEN_GRAIN:
-        Membership.objects.filter(pk=membership.pk).update(last_seen_at=now)
+        stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - SEEN_GRAIN)
+        pk = membership.pk
+        transaction.on_commit(lambda: Membership.objects.filter(stale, pk=pk).update(last_seen_at=now))
         membership.last_seen_at = now
 
 

@@ -50,6 +50,7 @@ GLOBAL_TABLES_WITH_COMPANY = {
     "consent_consent": "current consent per subject and purpose, kept with the ledger",
     "consent_invitationlocator": "a live invitation's expiry and blind index: the expiry sweep and the officer's "
                                  "removal by email cross companies; no name, address or token",
+    "privacy_exportjob": "the stall sweep finds exports being built across companies; ids and a heartbeat only",
     "retention_scheduledpurge": "the purge runner finds due purges across companies; survives the purge",
     "retention_legalhold": "the officer's holds, listed across companies; survive the purge",
     "retention_deletioncertificate": "proof of deletion, read by the officer; survives the purge",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -28,7 +28,7 @@ class Contact(SealedFieldsModel, TenantModel):
     name = models.CharField(max_length=200)
     email = SealedEmailField(blank=True)
     phone = SealedCharField(max_length=40, blank=True)
-    address = SealedTextField(blank=True)
+    address = SealedTextField(blank=True, max_length=500, validators=[MaxLengthValidator(500)])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -40,6 +40,13 @@ class Contact(SealedFieldsModel, TenantModel):
 
 
 INVOICE_NUMBER_TAKEN = "This company already has an invoice with this number."
+# The bounds of money (issue 15): a line's amount and an invoice's total fit every column, total and
+# serializer that shows them (20 digits), with room to spare; the form and the API stop at this many lines.
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_INVOICE_LINES = 200
+MAX_NOTES = 2000
+LINE_TOO_LARGE = "A line's amount (quantity × unit price) cannot be more than 999,999,999,999.99."
+TOTAL_TOO_LARGE = "An invoice's total cannot be more than 999,999,999,999.99."
 
 
 class ConstraintErrorsOnFields(models.Model):
@@ -79,7 +86,7 @@ class Invoice(ConstraintErrorsOnFields, TenantModel):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3, default="USD", choices=money.currency_choices)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=MAX_NOTES, validators=[MaxLengthValidator(MAX_NOTES)])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -126,6 +133,10 @@ class InvoiceLine(TenantModel):
     def amount(self) -> Decimal:
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
 
+    def clean(self) -> None:
+        if self.quantity is not None and self.unit_price is not None and abs(self.amount) > MAX_AMOUNT:
+            raise ValidationError(LINE_TOO_LARGE)
+
 
 class BankAccount(SealedFieldsModel, TenantModel):
     name = models.CharField(max_length=100, help_text="Your label for this account")
@@ -152,7 +163,7 @@ class BankConnection(SealedFieldsModel, TenantModel):
     bank_account = parent_reference(BankAccount, related_name="connections")
     provider = models.CharField(max_length=100)
     login_name = SealedCharField(max_length=150)
-    credentials = SealedTextField(blank=True)
+    credentials = SealedTextField(blank=True, max_length=4000, validators=[MaxLengthValidator(4000)])
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_import_at = models.DateTimeField(null=True, blank=True, editable=False)

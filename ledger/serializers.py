@@ -6,7 +6,15 @@ from rest_framework import serializers
 
 from accounts.models import Company
 from ledger import selectors, services
-from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice, InvoiceLine
+from ledger.models import (
+    MAX_INVOICE_LINES,
+    BankAccount,
+    BankConnection,
+    BankTransaction,
+    Contact,
+    Invoice,
+    InvoiceLine,
+)
 
 
 class CompanyScopedSerializer(serializers.ModelSerializer):
@@ -44,7 +52,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 
 class InvoiceSerializer(CompanyScopedSerializer):
-    lines = InvoiceLineSerializer(many=True)
+    # (the stubs do not know many=True passes these to the ListSerializer)
+    lines = InvoiceLineSerializer(many=True, min_length=1, max_length=MAX_INVOICE_LINES)  # type: ignore[call-arg]
     total = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
 
     class Meta:

@@ -7,6 +7,7 @@ with the model's own rules plus "references stay inside the company", and runs a
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,16 @@ from accounts.audit import record_event
 from accounts.models import AuditEvent, Company, User
 from accounts.tenancy import TenantModel, tenant_service
 from ledger.exceptions import RecordInUse
-from ledger.models import BankConnection, Invoice, InvoiceLine
+from ledger.models import (
+    INVOICE_NUMBER_TAKEN,
+    MAX_AMOUNT,
+    MAX_INVOICE_LINES,
+    TOTAL_TOO_LARGE,
+    BankConnection,
+    Invoice,
+    InvoiceLine,
+)
+from softhelpers.integrity import unique_errors
 
 T = TypeVar("T", bound=TenantModel)
 
@@ -35,10 +45,12 @@ def _check_same_company(record: TenantModel) -> None:
 
 
 def _validate_and_save(record: T, *, company: Company) -> T:
+    """Validate, then save; a unique constraint that a concurrent request won answers as the check would."""
     record.company = company
     record.full_clean(exclude=["company"])
     _check_same_company(record)
-    record.save()
+    with unique_errors(type(record)):
+        record.save()
     return record
 
 
@@ -85,12 +97,14 @@ def save_invoice(
         setattr(invoice, name, value)
     number_taken = Invoice.objects.filter(company=company, number=invoice.number).exclude(pk=invoice.pk)
     if number_taken.exists():
-        raise ValidationError({"number": "This company already has an invoice with this number."})
+        raise ValidationError({"number": INVOICE_NUMBER_TAKEN})
     line_records = None
     if lines is not None:
         line_records = [InvoiceLine(position=i, **line) for i, line in enumerate(lines)]
         if not line_records:
             raise ValidationError({"lines": "An invoice needs at least one line."})
+        if len(line_records) > MAX_INVOICE_LINES:
+            raise ValidationError({"lines": f"An invoice has at most {MAX_INVOICE_LINES} lines."})
     _validate_and_save(invoice, company=company)
     if line_records is not None:
         InvoiceLine.objects.filter(company=company, invoice=invoice).delete()
@@ -98,6 +112,8 @@ def save_invoice(
             line.invoice = invoice
             line.company = company
             line.full_clean(exclude=["company", "invoice"])
+        if abs(sum((line.amount for line in line_records), Decimal(0))) > MAX_AMOUNT:
+            raise ValidationError({"lines": TOTAL_TOO_LARGE})
         InvoiceLine.objects.bulk_create(line_records)
     return invoice
 
