@@ -113,6 +113,22 @@ REGISTRY: dict[str, ModelPolicy] = {
     "axes.AccessLog": ModelPolicy(Scope.USER, {
         **keep("id", "attempt_time", "logout_time"), **_AXES_REQUEST, "session_hash": pi(Category.USAGE),
     }, "successful logins"),
+    # Two-factor sign-in (accounts.two_factor): deleted with the user's other credentials when anonymised.
+    "otp_totp.TOTPDevice": ModelPolicy(Scope.USER, {
+        **keep("id", "name", "confirmed", "step", "t0", "digits", "tolerance", "drift", "last_t",
+               "throttling_failure_count"),
+        "user": pi(Category.USAGE), "key": pi(Category.CREDENTIALS),
+        "throttling_failure_timestamp": pi(Category.USAGE), "created_at": pi(Category.USAGE),
+        "last_used_at": pi(Category.USAGE),
+    }, "authenticator app secrets (two-factor sign-in)"),
+    "otp_static.StaticDevice": ModelPolicy(Scope.USER, {
+        **keep("id", "name", "confirmed", "throttling_failure_count"),
+        "user": pi(Category.USAGE), "throttling_failure_timestamp": pi(Category.USAGE),
+        "created_at": pi(Category.USAGE), "last_used_at": pi(Category.USAGE),
+    }, "the holder of a user's recovery codes"),
+    "otp_static.StaticToken": ModelPolicy(Scope.USER, {
+        **keep("id", "device"), "token": pi(Category.CREDENTIALS),
+    }, "one-time recovery codes (two-factor sign-in), deleted when used"),
     # --- accounts -----------------------------------------------------------------------------
     "accounts.User": ModelPolicy(Scope.USER, {
         **keep("id", "is_superuser", "is_active", "is_staff", "groups", "user_permissions"),
@@ -147,14 +163,14 @@ REGISTRY: dict[str, ModelPolicy] = {
                "created_at", "finished_at", "expires_at", "downloaded_at"),
         # The name is random; the file it names holds the company's personal data until deleted.
         "file_name": pi(Category.FINANCIAL),
-    }, "the ZIP file is deleted on download or expiry", exported=False),
+    }, "the ZIP file is deleted on download or expiry"),
     "privacy.PolicyVersion": ModelPolicy(Scope.SITE, keep(
         "id", "label", "effective_on", "text", "summary", "material", "created_by_id", "created_at", "published_at",
         "published_by_id", "sha256",
-    ), "the privacy policy's versions (ACC-3, NOT-1): a reference table, the same for everyone", exported=False),
+    ), "the privacy policy's versions (ACC-3, NOT-1): a reference table, the same for everyone"),
     "privacy.PolicyNotice": ModelPolicy(Scope.USER, {
         **keep("id", "version", "created_at", "emailed_at", "read_at"), "user": pi(Category.USAGE),
-    }, "who was told of a material policy change, and whether they read it (ACC-3)", exported=False),
+    }, "who was told of a material policy change, and whether they read it (ACC-3)"),
     "privacy.OfficerContact": ModelPolicy(Scope.SITE, keep(
         "id", "singleton", "title", "postal_address", "email", "phone", "regulator_name", "regulator_url", "updated_at",
     ), "the Privacy Officer's published contact (ACC-1): an office, not a person"),
@@ -170,11 +186,11 @@ REGISTRY: dict[str, ModelPolicy] = {
         "client_index": pi(Category.USAGE, erasure=Erasure.ANONYMISE),  # blanked an hour after receipt
         "extension_reason": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
         "resolution_note": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),
-    }, "privacy questions and complaints to the officer (ACC-2, CHL-1)", exported=False),
+    }, "privacy questions and complaints to the officer (ACC-2, CHL-1)"),
     "privacy.InquiryEvent": ModelPolicy(Scope.SITE, {
         **keep("id", "inquiry", "at", "actor_id", "what", "detail"),
         "text": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),  # the answer, a reason, a note
-    }, "an inquiry's timeline; its texts go with the inquiry's identifying fields", exported=False),
+    }, "an inquiry's timeline; its texts go with the inquiry's identifying fields"),
     "privacy.DailyStatistic": ModelPolicy(Scope.SITE, keep(
         "id", "metric", "day", "value", "contributors", "largest",
     ), "daily counts across all companies, no company or user id (PUR-2, RET-5); kept forever"),
@@ -220,14 +236,14 @@ REGISTRY: dict[str, ModelPolicy] = {
         **keep("id", "company", "purpose", "granted", "at", "expires_at", "policy_version", "method", "actor_id",
                "prev_hash", "hash"),
         "user": pi(Category.USAGE),
-    }, "the consent ledger (CON-1, CON-7): append-only, hash-chained per subject", exported=False),
+    }, "the consent ledger (CON-1, CON-7): append-only, hash-chained per subject"),
     "consent.Consent": ModelPolicy(Scope.USER, {
         **keep("id", "company", "purpose", "granted", "since", "expires_at", "event"), "user": pi(Category.USAGE),
-    }, "each subject's current consent per purpose", exported=False),
+    }, "each subject's current consent per purpose"),
     "consent.UnsubscribeToken": ModelPolicy(Scope.USER, {
         **keep("id", "purpose", "created_at"), "user": pi(Category.USAGE),
         "salt": pi(Category.CREDENTIALS), "token_hash": pi(Category.CREDENTIALS),
-    }, "unsubscribe links (PUR-1); only their hash is stored", exported=False),
+    }, "unsubscribe links (PUR-1); only their hash is stored"),
     "consent.PurposeMessage": ModelPolicy(Scope.SITE, keep(
         "id", "purpose", "subject", "text", "created_by_id", "created_at", "status", "queued_at", "recipients",
         "sent", "skipped", "finished_at",
@@ -240,17 +256,17 @@ REGISTRY: dict[str, ModelPolicy] = {
     "consent.InvitationLink": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "invitation", "created_at"),
         "nonce": pi(Category.CREDENTIALS), "token_hash": pi(Category.CREDENTIALS),
-    }, "the emailed one-time links (GST-2); only their hash is stored", exported=False),
+    }, "the emailed one-time links (GST-2); only their hash is stored"),
     "consent.InvitationLocator": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "invitation_id", "expires_at"),
         "email_index": pi(Category.CONTACT),  # keyed hash of the address, blank once not pending
-    }, "a live invitation's blind index and expiry, for the sweep and the officer", exported=False),
+    }, "a live invitation's blind index and expiry, for the sweep and the officer"),
     # --- retention ----------------------------------------------------------------------------
     "retention.ShutdownRequest": ModelPolicy(Scope.COMPANY, {
         **keep("id", "company", "status", "created_at", "expires_at", "finished_at"),
         "owner": pi(Category.USAGE),
         "nonce": pi(Category.CREDENTIALS), "token_hash": pi(Category.CREDENTIALS),
-    }, "the emailed Shutdown Company link (CON-4); only its hash is stored", exported=False),
+    }, "the emailed Shutdown Company link (CON-4); only its hash is stored"),
     "retention.ScheduledPurge": ModelPolicy(Scope.SITE, {
         **keep("id", "company", "reason", "note", "closed_by_id", "closed_at", "due_at", "state", "step",
                "table_index", "member_ids", "rows_total", "rows_deleted", "keys_destroyed", "users_anonymised",
