@@ -247,9 +247,10 @@ def verified_login(client: Any, user: User) -> Any:
 
 
 class OtpClock:
-    """One pinned instant for Django (``timezone.now``, django-otp's throttling) and for TOTP codes."""
+    """One pinned instant for TOTP codes and (unless ``django_too`` is false) Django's ``timezone.now``,
+    which django-otp's throttling reads."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: Any) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: Any, *, django_too: bool = True) -> None:
         from types import SimpleNamespace
 
         from django.utils import timezone
@@ -257,7 +258,8 @@ class OtpClock:
         from django_otp.plugins.otp_totp import models as totp_models
 
         self.now = now
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
+        if django_too:  # browser tests pin only the codes' clock: a live server keeps its own time
+            monkeypatch.setattr(timezone, "now", lambda: self.now)
         monkeypatch.setattr(oath, "time", lambda: self.now.timestamp())
         monkeypatch.setattr(totp_models, "time", SimpleNamespace(time=lambda: self.now.timestamp()))
 
@@ -271,6 +273,12 @@ class OtpClock:
         from django_otp.oath import totp
 
         return f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
+
+    def code_of_key(self, key: bytes) -> str:
+        """The code an app shows now for a key typed in by hand (30-second steps, 6 digits)."""
+        from django_otp.oath import totp
+
+        return f"{totp(key):06d}"
 
 
 @pytest.fixture

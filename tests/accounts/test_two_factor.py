@@ -6,6 +6,7 @@ verified in the session. Codes are computed by django-otp's own TOTP at a pinned
 
 from __future__ import annotations
 
+import io
 import re
 from base64 import b32decode
 
@@ -255,7 +256,9 @@ def test_staff_with_a_device_must_verify_this_session_first(client, staff, otp_c
 def test_a_new_officers_first_admin_login_leads_to_setup_then_the_admin(client, tmp_path, otp_clock):
     secret = tmp_path / "password"
     secret.write_text("an-officer-password-42\n")
-    call_command("create_officer", "--email", "olive@softhelpers.example", "--password-file", str(secret))
+    call_command("create_officer", "--email", "olive@softhelpers.example", "--password-file", str(secret),
+                 stdout=(out := io.StringIO()))
+    assert "the first login sets up two-factor sign-in" in out.getvalue()
     officer = User.objects.get(email="olive@softhelpers.example")
     login = client.post("/admin/login/?next=/admin/", {"username": officer.email,
                                                       "password": "an-officer-password-42", "next": "/admin/"})
