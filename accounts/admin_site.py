@@ -40,5 +40,6 @@ class AdminSite(admin.AdminSite):
         context.update(extra_context or {})
         request.current_app = self.name
         view = TwoStepLoginView.as_view(extra_context=context, authentication_form=AdminAuthenticationForm,
-                                        template_name="admin/login.html", next_page=index)
+                                        template_name="admin/login.html", next_page=index,
+                                        redirect_authenticated_user=False)  # a customer may switch accounts
         return cast(HttpResponse, view(request))

@@ -287,6 +287,8 @@ def test_a_verified_officer_reads_the_admin_and_a_customer_is_still_sent_to_the_
     customer = Client()
     customer.force_login(alice)  # not staff: the admin's own rule, not the two-factor one
     assert customer.get("/admin/")["Location"].startswith("/admin/login/")
+    login = customer.get("/admin/login/?next=/admin/")
+    assert login.status_code == 200 and 'name="password"' in login.content.decode()  # no redirect loop
 
 
 def test_devices_are_not_in_the_admin(client, superuser):
