@@ -1,4 +1,4 @@
-"""Users, companies, memberships, outbox and groups: read-only, ids and states only; API tokens not at all.
+"""Users, companies, memberships, outbox and groups: read-only, ids and states only; API tokens and two-factor devices not at all.
 
 No one becomes a member, sets a password or deletes a company from here (PUR-3, SAF-1): an
 email or a name would be personal information, and a membership would open a company's data
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from accounts.admin_base import ReadOnlyAdmin
@@ -16,6 +18,9 @@ from accounts.models import Company, Membership, OutboxMessage, User
 
 admin.site.unregister(Group)
 admin.site.unregister(AuthToken)  # its key is the token's digest: a credential, not for staff eyes
+# Two-factor secrets and recovery codes: credentials too; each person manages their own (accounts.two_factor).
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)

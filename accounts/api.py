@@ -12,17 +12,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors
+from accounts import selectors, two_factor
+from accounts.exceptions import TooManyCodeAttempts, WrongCode
 from accounts.models import User
+
+OTP_REQUIRED = ("This account uses two-factor sign-in: send the 6-digit code from your authenticator app "
+                "(or a recovery code) as otp.")
 
 
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=20, help_text=(
+        "Required when the account has two-factor sign-in on: the authenticator app's current 6-digit code, "
+        "or one of the recovery codes (used up)."))
 
 
 class ObtainTokenView(APIView):
-    """Exchange email and password for an API token (send it as ``Authorization: Token …``)."""
+    """Exchange email and password (and, with two-factor sign-in on, ``otp``) for an API token.
+
+    Send the token as ``Authorization: Token …``. The code is asked for only after a correct
+    password, so the answer says nothing about an account to someone without its password;
+    wrong codes are throttled by django-otp like on the sign-in page (429 while it waits).
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
@@ -45,6 +57,18 @@ class ObtainTokenView(APIView):
                             status=status.HTTP_429_TOO_MANY_REQUESTS)
         if user is None or not user.is_active:
             return Response({"detail": "Email or password is not correct."}, status=status.HTTP_400_BAD_REQUEST)
+        if two_factor.is_on(user):
+            code = body.validated_data.get("otp", "").strip()
+            if not code:
+                return Response({"detail": OTP_REQUIRED, "code": "otp_required"}, status=status.HTTP_400_BAD_REQUEST)
+            try:
+                two_factor.verify(user=user, token=code, how="api")
+            except WrongCode:
+                return Response({"detail": "The two-factor code is not correct.", "code": "otp_invalid"},
+                                status=status.HTTP_400_BAD_REQUEST)
+            except TooManyCodeAttempts as exc:
+                return Response({"detail": str(exc), "code": "otp_throttled"},
+                                status=status.HTTP_429_TOO_MANY_REQUESTS)
         instance, token = AuthToken.objects.create(user=user)
         return Response({"token": token, "expiry": instance.expiry})
 

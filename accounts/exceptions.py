@@ -20,3 +20,11 @@ class EmailNotVerified(AccountsError):
     def __init__(self, message: str = "Confirm your email address first: we sent you a link. "
                                       "No email? Send a new link from the notice at the top of the page.") -> None:
         super().__init__(message)
+
+
+class WrongCode(AccountsError):
+    """A two-factor code (the app's or a recovery code) was not accepted."""
+
+
+class TooManyCodeAttempts(AccountsError):
+    """django-otp's throttling: after wrong codes the device waits longer before it checks another."""

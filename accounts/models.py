@@ -200,6 +200,10 @@ class AuditEvent(models.Model):
         INQUIRY_DIGEST_QUEUED = "inquiry.digest_queued", "Daily inquiry digest queued to the officers"
         REPORTS_VIEWED = "reports.viewed", "Reports page viewed"
         REPORTS_DOWNLOADED = "reports.downloaded", "Reports CSV downloaded"
+        TWO_FACTOR_ENABLED = "two_factor.enabled", "Two-factor sign-in turned on"
+        TWO_FACTOR_DISABLED = "two_factor.disabled", "Two-factor sign-in turned off"
+        RECOVERY_CODES_REGENERATED = "two_factor.codes_regenerated", "Two-factor recovery codes replaced"
+        RECOVERY_CODE_USED = "two_factor.code_used", "Two-factor recovery code used"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

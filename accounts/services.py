@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts import outbox, selectors, verification
+from accounts import outbox, selectors, two_factor, verification
 from accounts.audit import record_event
 from accounts.emails import send_password_reset_email, send_verification_email, send_welcome_email
 from accounts.exceptions import EmailAlreadyRegistered, EmailNotVerified, LastOwner
@@ -263,7 +263,7 @@ ANONYMISED_DOMAIN = "@deleted.invalid"
 def anonymise_users(*, user_ids: Collection[int], now: datetime) -> list[str]:
     """Erase people who are no longer enrolled: each row stays (audit rows name its id), nothing personal.
 
-    Their sessions, API tokens, login records and admin log entries are deleted. Staff accounts
+    Their sessions, API tokens, two-factor devices, login records and admin log entries are deleted. Staff accounts
     and users already anonymised are left alone. Returns the former email addresses (for the
     caller to remove local mail files addressed to them).
     """
@@ -283,6 +283,7 @@ def anonymise_users(*, user_ids: Collection[int], now: datetime) -> list[str]:
     ids = [user.pk for user in users]
     end_sessions(user_ids=ids)
     end_api_tokens(user_ids=ids)
+    two_factor.forget(user_ids=ids)
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
         model.objects.filter(username__in=former_emails).delete()
     LogEntry.objects.filter(user_id__in=ids).delete()

@@ -2,13 +2,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
-from accounts.forms import EmailAuthenticationForm, OutboxPasswordResetForm
+from accounts.forms import OutboxPasswordResetForm
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm,
-                                                         redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.TwoStepLoginView.as_view(), name="login"),
+    path("accounts/login/code/", views.login_code, name="login-code"),
+    path("accounts/two-factor/", views.two_factor_page, name="two-factor"),
+    path("accounts/two-factor/setup/", views.two_factor_setup, name="two-factor-setup"),
+    path("accounts/two-factor/codes/", views.two_factor_codes, name="two-factor-codes"),
+    path("accounts/two-factor/off/", views.two_factor_off, name="two-factor-off"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),

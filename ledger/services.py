@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 
 from accounts.audit import record_event
+from accounts.integrity import unique_errors
 from accounts.models import AuditEvent, Company, User
 from accounts.tenancy import TenantModel, tenant_service
 from ledger.exceptions import RecordInUse
@@ -27,7 +28,6 @@ from ledger.models import (
     Invoice,
     InvoiceLine,
 )
-from softhelpers.integrity import unique_errors
 
 T = TypeVar("T", bound=TenantModel)
 

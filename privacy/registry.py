@@ -113,6 +113,22 @@ REGISTRY: dict[str, ModelPolicy] = {
     "axes.AccessLog": ModelPolicy(Scope.USER, {
         **keep("id", "attempt_time", "logout_time"), **_AXES_REQUEST, "session_hash": pi(Category.USAGE),
     }, "successful logins"),
+    # Two-factor sign-in (accounts.two_factor): deleted with the user's other credentials when anonymised.
+    "otp_totp.TOTPDevice": ModelPolicy(Scope.USER, {
+        **keep("id", "name", "confirmed", "step", "t0", "digits", "tolerance", "drift", "last_t",
+               "throttling_failure_count"),
+        "user": pi(Category.USAGE), "key": pi(Category.CREDENTIALS),
+        "throttling_failure_timestamp": pi(Category.USAGE), "created_at": pi(Category.USAGE),
+        "last_used_at": pi(Category.USAGE),
+    }, "authenticator app secrets (two-factor sign-in)"),
+    "otp_static.StaticDevice": ModelPolicy(Scope.USER, {
+        **keep("id", "name", "confirmed", "throttling_failure_count"),
+        "user": pi(Category.USAGE), "throttling_failure_timestamp": pi(Category.USAGE),
+        "created_at": pi(Category.USAGE), "last_used_at": pi(Category.USAGE),
+    }, "the holder of a user's recovery codes"),
+    "otp_static.StaticToken": ModelPolicy(Scope.USER, {
+        **keep("id", "device"), "token": pi(Category.CREDENTIALS),
+    }, "one-time recovery codes (two-factor sign-in), deleted when used"),
     # --- accounts -----------------------------------------------------------------------------
     "accounts.User": ModelPolicy(Scope.USER, {
         **keep("id", "is_superuser", "is_active", "is_staff", "groups", "user_permissions"),

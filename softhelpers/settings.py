@@ -48,7 +48,7 @@ SITE_URL = env.str("SITE_URL") if PRODUCTION else env.str("SITE_URL", default=f"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [SITE_URL.rstrip("/")]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.AdminConfig",  # Django's admin on our site class: staff verify a second factor (accounts.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",  # two-factor sign-in (accounts.two_factor): TOTP apps and one-time recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "anymail",
     "softhelpers",
     "accounts",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): this session passed the second step
+    "accounts.middleware.admin_two_factor",  # staff reach /admin/ only with a verified second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -229,3 +229,60 @@ def wait_for(predicate: Any, timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def verified_login(client: Any, user: User) -> Any:
+    """Log ``user`` in as after the password and the second step: a real confirmed authenticator-app device,
+    and the session marked verified the way ``django_otp.login`` marks it. Staff need this for the admin."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = (TOTPDevice.objects.filter(user=user, confirmed=True).first()
+              or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True))
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+class OtpClock:
+    """One pinned instant for TOTP codes and (unless ``django_too`` is false) Django's ``timezone.now``,
+    which django-otp's throttling reads."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: Any, *, django_too: bool = True) -> None:
+        from types import SimpleNamespace
+
+        from django.utils import timezone
+        from django_otp import oath
+        from django_otp.plugins.otp_totp import models as totp_models
+
+        self.now = now
+        if django_too:  # browser tests pin only the codes' clock: a live server keeps its own time
+            monkeypatch.setattr(timezone, "now", lambda: self.now)
+        monkeypatch.setattr(oath, "time", lambda: self.now.timestamp())
+        monkeypatch.setattr(totp_models, "time", SimpleNamespace(time=lambda: self.now.timestamp()))
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**delta)
+
+    def code(self, device: Any) -> str:
+        """The app's code now, by django-otp's own TOTP."""
+        from django_otp.oath import totp
+
+        return f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
+
+    def code_of_key(self, key: bytes) -> str:
+        """The code an app shows now for a key typed in by hand (30-second steps, 6 digits)."""
+        from django_otp.oath import totp
+
+        return f"{totp(key):06d}"
+
+
+@pytest.fixture
+def otp_clock(monkeypatch: pytest.MonkeyPatch) -> OtpClock:
+    from datetime import UTC, datetime
+
+    return OtpClock(monkeypatch, datetime(2031, 3, 4, 9, 30, 7, tzinfo=UTC))

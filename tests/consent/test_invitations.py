@@ -24,7 +24,7 @@ from consent.emails import INVITATION_HEADER
 from consent.invitations import LinkState
 from consent.models import Invitation, InvitationLink, InvitationLocator
 from consent.tasks import purge_expired_invitations_task
-from tests.conftest import PASSWORD, add_member
+from tests.conftest import PASSWORD, add_member, verified_login
 from tests.retention.test_purge import _pg_dump
 
 pytestmark = [pytest.mark.django_db]
@@ -508,7 +508,7 @@ def test_the_officer_removes_an_invitee_by_email_in_every_company(acme, globex, 
     at_acme, at_globex = _invite(acme), _invite(globex, email=INVITEE.upper())
     other = _invite(acme, email="other@guest.example")
     outbox.sweep()
-    client.force_login(staff)
+    verified_login(client, staff)
     index = client.get("/admin/")
     assert b"Remove an invitee" in index.content
     form = client.get("/admin/invitations/remove/")
@@ -530,7 +530,7 @@ def test_the_officer_removes_an_invitee_by_email_in_every_company(acme, globex, 
 def test_staff_without_the_permission_cannot_remove_nor_reach_the_form(acme, client):
     invitation = _invite(acme)
     clerk = User.objects.create_user(email="clerk@softhelpers.example", password=PASSWORD, is_staff=True)
-    client.force_login(clerk)
+    verified_login(client, clerk)
     assert client.get("/admin/invitations/remove/").status_code == 403
     assert client.post("/admin/invitations/remove/", {"email": INVITEE}).status_code == 403
     assert _rows_of(invitation.pk, acme.company.pk) == (1, 1, 1) and _emails_queued_for(invitation) == 1

@@ -22,7 +22,7 @@ from accounts.mail import list_mail_files
 from accounts.models import AuditEvent, User
 from consent import services, tokens
 from consent.models import ConsentEvent, Method, PurposeMessage, UnsubscribeToken
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -192,7 +192,7 @@ def test_send_message_command_errors_in_one_line(tmp_path):
 @pytest.mark.policy("PUR-1")
 def test_the_officer_composes_and_sends_from_the_admin_and_sees_progress(client, staff):
     _users(2)
-    client.force_login(staff)
+    verified_login(client, staff)
     response = client.post("/admin/consent/purposemessage/add/",
                            {"purpose": "newsletter", "subject": "Admin news", "text": "Hello"})
     assert response.status_code == 302, response.content

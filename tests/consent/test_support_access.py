@@ -10,12 +10,13 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from consent import services
 from consent.models import Consent, ConsentEvent
+from tests.conftest import verified_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("PUR-3")]
 
 
 def _staff_view(client, staff, company_id):
-    client.force_login(staff)
+    verified_login(client, staff)
     return client.get(f"/admin/support/{company_id}/")
 
 
@@ -71,7 +72,7 @@ def test_ordinary_users_cannot_open_the_staff_view(client, acme, alice):
 
 
 def test_admin_pages_show_no_tenant_personal_data(client, acme, bob, staff):
-    client.force_login(staff)
+    verified_login(client, staff)
     for url in ["/admin/accounts/company/", f"/admin/accounts/company/{acme.company.pk}/change/",
                 "/admin/accounts/membership/", "/admin/accounts/auditevent/", "/admin/consent/consent/", "/admin/consent/consentevent/"]:
         response = client.get(url)

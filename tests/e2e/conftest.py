@@ -63,13 +63,27 @@ def local_mail(settings: Any, tmp_path: Path, live_server: Any) -> Path:
     return settings.MAIL_DIR
 
 
-def log_in(page: Any, base: str, email: str) -> None:
+def log_in(page: Any, base: str, email: str, *, code: str | None = None) -> None:
+    """The login form; with ``code``, the two-factor step after it too."""
     from tests.conftest import PASSWORD
 
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    if code is not None:
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Verify").click()
+
+
+@pytest.fixture
+def totp_clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """TOTP codes at a pinned instant, in this process and its live server thread alike."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import OtpClock
+
+    return OtpClock(monkeypatch, datetime(2031, 3, 4, 9, 30, 7, tzinfo=UTC), django_too=False)
 
 
 def screenshot(page: Any, name: str) -> None:

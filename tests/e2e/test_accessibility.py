@@ -19,7 +19,7 @@ def _signed_in_pages(acme) -> list[str]:
     company = acme.company.pk
     pages = ["/companies/", f"/c/{company}/", f"/companies/{company}/manage/", f"/companies/{company}/export/",
              f"/companies/{company}/shutdown/", f"/companies/{company}/invitations/", "/accounts/consents/",
-             "/accounts/password/change/"]
+             "/accounts/password/change/", "/accounts/two-factor/", "/accounts/two-factor/setup/"]
     for kind, record in (("contacts", acme.contact), ("invoices", acme.invoice), ("bank-accounts", acme.bank_account),
                          ("bank-connections", acme.bank_connection), ("bank-transactions", acme.bank_transaction)):
         pages += [reverse(f"ledger:{kind}-{view}", kwargs={"company_id": company, **extra})

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts import outbox
@@ -39,8 +40,10 @@ def pinned(monkeypatch):
     return NOW
 
 
-def test_a_visitor_sends_an_inquiry_and_the_officer_answers_it_in_the_admin(live_server, browser, staff, local_mail):
+def test_a_visitor_sends_an_inquiry_and_the_officer_answers_it_in_the_admin(live_server, browser, staff, local_mail,
+                                                                           totp_clock):
     base = live_server.url
+    app = TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)  # staff sign in in two steps
     with fresh_page(browser) as visitor:
         visitor.goto(f"{base}/privacy/officer/")
         expect(visitor.get_by_role("heading", name="Our Privacy Officer")).to_be_visible()
@@ -78,7 +81,7 @@ def test_a_visitor_sends_an_inquiry_and_the_officer_answers_it_in_the_admin(live
         assert "Vermilion-Otter" not in acknowledgement and "Vera" not in acknowledgement
 
         with fresh_page(browser) as officer:
-            log_in(officer, base, staff.email)
+            log_in(officer, base, staff.email, code=totp_clock.code(app))
             officer.goto(f"{base}/admin/")
             officer.get_by_role("link", name="Inquiries").click()
             officer.get_by_role("link", name="Overdue").click()  # the filter: not this one

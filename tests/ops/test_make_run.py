@@ -140,6 +140,20 @@ def _post_form(opener, url: str, page: str, base: str, **fields: str) -> str:
                        ).read().decode()
 
 
+def _app_code(setup_page: str) -> str:
+    """What an authenticator app shows now for the key on the setup page (django-otp's own TOTP).
+
+    The server is another process on this machine's clock, so the code is of the real time, not a pinned one;
+    django-otp accepts the step before and after, so a step boundary between here and there does not matter.
+    """
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    key = re.search(r'<code id="secret-key"[^>]*>([A-Z2-7 ]+)</code>', setup_page).group(1).replace(" ", "")
+    return f"{totp(b32decode(key)):06d}"
+
+
 def _mail_bodies(mail_dir: Path) -> dict[str, str]:
     bodies = {}
     for path in mail_dir.glob("*.eml"):
@@ -178,8 +192,13 @@ def _shut_down_place_hold_and_purge(runner: Runner, browser, company_id: str, va
     _manage(var_dir, "createsuperuser", "--noinput", "--email", "officer@example.com")
     officer = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     login_url = f"{base}/admin/login/?next=/admin/"
-    _post_form(officer, login_url, officer.open(login_url, timeout=10).read().decode(), base,
-               username="officer@example.com", password="an-officer-password-42", next="/admin/")
+    setup = _post_form(officer, login_url, officer.open(login_url, timeout=10).read().decode(), base,
+                       username="officer@example.com", password="an-officer-password-42", next="/admin/")
+    # Staff reach the admin only with two-factor sign-in: the first login leads to its setup.
+    assert "Staff accounts need two-factor sign-in before the admin opens." in setup
+    codes = _post_form(officer, f"{base}/accounts/two-factor/setup/", setup, base, next="/admin/",
+                       otp_token=_app_code(setup))
+    assert "Your recovery codes" in codes and "They are shown only now." in codes
     add_url = f"{base}/admin/retention/legalhold/add/"
     _post_form(officer, add_url, officer.open(add_url, timeout=10).read().decode(), base, company=company_id,
                reason="Tax audit", reference="Order 1/2026", review_on=(due_on + timedelta(days=90)).isoformat())

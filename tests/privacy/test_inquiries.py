@@ -26,7 +26,7 @@ from privacy.models import Inquiry, InquiryEvent
 from privacy.tasks import erase_closed_inquiries_task, inquiry_digest_task
 from retention import services as retention_services
 from retention.models import ScheduledPurge
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("ACC-2"), pytest.mark.policy("CHL-1")]
 
@@ -370,7 +370,7 @@ def test_the_admin_lists_overdue_and_due_soon_with_their_filters(client, staff):
     late = _submit(now=NOW - timedelta(days=31), email="late@requester.example")
     soon = _submit(now=NOW - timedelta(days=25), email="soon@requester.example")
     fresh = _submit(now=NOW - timedelta(minutes=1), email="fresh@requester.example")
-    client.force_login(staff)
+    verified_login(client, staff)
     listing = client.get("/admin/privacy/inquiry/").content.decode()
     assert all(i.reference in listing for i in (late, soon, fresh))
     assert "Overdue" in listing and "Due within 7 days" in listing and "Due date" in listing
@@ -390,7 +390,7 @@ def test_the_admin_lists_overdue_and_due_soon_with_their_filters(client, staff):
 
 def test_the_officer_assigns_answers_and_closes_in_the_admin_and_each_step_is_on_the_timeline(client, staff):
     inquiry = _submit(kind=Inquiry.Kind.ACCESS)
-    client.force_login(staff)
+    verified_login(client, staff)
     base = f"/admin/privacy/inquiry/{inquiry.pk}"
     page = client.get(f"{base}/change/")
     assert page.status_code == 200
@@ -449,7 +449,7 @@ def test_closing_without_a_resolution_is_refused_and_a_closed_inquiry_takes_no_m
 
 def test_the_officer_extends_from_the_admin_and_the_requester_is_told(client, staff):
     inquiry = _submit()
-    client.force_login(staff)
+    verified_login(client, staff)
     response = client.post(f"/admin/privacy/inquiry/{inquiry.pk}/extend/", {"days": "20", "reason": "A long copy."},
                            follow=True)
     assert f"Due date extended to {DUE + timedelta(days=20):%d %B %Y}" in response.content.decode()
@@ -462,7 +462,7 @@ def test_the_admin_offers_the_extension_by_the_services_rule_through_the_due_dat
     inquiry = _submit()
     page = f"/admin/privacy/inquiry/{inquiry.pk}/change/"
     clock.now = _at(DUE, 23, 59)  # the last minute of the due date: still allowed
-    client.force_login(staff)
+    verified_login(client, staff)
     assert "Extend due date" in client.get(page).content.decode()
     clock.now = _at(DUE + timedelta(days=1))  # a minute later: the next day
     assert "Extend due date" not in client.get(page).content.decode()
@@ -476,7 +476,7 @@ def test_the_admin_offers_the_extension_by_the_services_rule_through_the_due_dat
 
 def test_staff_outside_the_officer_group_see_no_inquiry_and_cannot_work_on_one(client, plain_staff):
     inquiry = _submit()
-    client.force_login(plain_staff)
+    verified_login(client, plain_staff)
     base = "/admin/privacy/inquiry/"
     assert client.get(base).status_code == 403
     assert client.get(f"{base}{inquiry.pk}/change/").status_code == 403
@@ -663,7 +663,7 @@ def test_purge_due_dry_run_also_lists_access_inquiries_members_sent_while_logged
 def test_the_inquiry_list_costs_the_same_queries_for_many_rows(client, staff, django_assert_max_num_queries):
     for number in range(25):
         _submit(now=NOW + timedelta(hours=number), email=f"many{number}@requester.example")
-    client.force_login(staff)
+    verified_login(client, staff)
     with django_assert_max_num_queries(12):
         response = client.get("/admin/privacy/inquiry/")
     assert response.status_code == 200 and response.content.decode().count("INQ-") >= 25

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import AuditEvent, User
 from privacy import officer_contact, selectors
 from privacy.models import OfficerContact
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("ACC-1")]
 
@@ -56,7 +56,7 @@ def test_the_database_refuses_a_second_record():
 
 
 def test_the_officer_edits_the_contact_in_the_admin_and_the_edit_is_audited(client, staff):
-    client.force_login(staff)
+    verified_login(client, staff)
     assert client.get(_change_url()).status_code == 200
     response = client.post(_change_url(), _form(phone="+92 300 000 0000", email="privacy@softhelpers.com"))
     assert response.status_code == 302, response.content
@@ -75,7 +75,7 @@ def test_the_officer_edits_the_contact_in_the_admin_and_the_edit_is_audited(clie
 
 
 def test_a_bad_value_is_refused_with_the_field_named(client, staff):
-    client.force_login(staff)
+    verified_login(client, staff)
     response = client.post(_change_url(), _form(email="not an address", regulator_url="nowhere"))
     assert response.status_code == 200
     assert b"Enter a valid email address." in response.content and b"Enter a valid URL." in response.content
@@ -85,7 +85,7 @@ def test_a_bad_value_is_refused_with_the_field_named(client, staff):
 
 @pytest.mark.parametrize("who", ["staff", "superuser"])
 def test_the_admin_adds_no_second_record_and_deletes_none(client, who, request):
-    client.force_login(request.getfixturevalue(who))
+    verified_login(client, request.getfixturevalue(who))
     pk = OfficerContact.objects.get().pk
     assert client.get("/admin/privacy/officercontact/add/").status_code == 403
     assert client.post(f"/admin/privacy/officercontact/{pk}/delete/", {"post": "yes"}).status_code == 403
@@ -94,7 +94,7 @@ def test_the_admin_adds_no_second_record_and_deletes_none(client, who, request):
 
 def test_staff_outside_the_officer_group_cannot_open_or_edit_it(client):
     plain = User.objects.create_user(email="plain.staff@softhelpers.example", password=PASSWORD, is_staff=True)
-    client.force_login(plain)
+    verified_login(client, plain)
     assert client.get(_change_url()).status_code == 403
     assert client.post(_change_url(), _form(phone="+1 555 0000")).status_code == 403
     assert OfficerContact.objects.get().phone == "+92 300 961 5103"

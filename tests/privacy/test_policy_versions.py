@@ -22,7 +22,7 @@ from consent.models import ConsentEvent, Method
 from privacy import policy
 from privacy.exceptions import PolicyError
 from privacy.models import PolicyNotice, PolicyVersion
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -207,7 +207,7 @@ def test_the_officer_drafts_and_publishes_in_the_admin_and_cannot_edit_it_after(
     from accounts.officers import create_officer
 
     officer = create_officer(email="officer@softhelpers.test", password=PASSWORD, actor=None)
-    client.force_login(officer)
+    verified_login(client, officer)
     added = client.post("/admin/privacy/policyversion/add/", {
         "label": "2031-04-01", "effective_on": "2031-04-01", "text": "New text.\n", "summary": "Why it changed.",
     })

@@ -31,7 +31,7 @@ from privacy.models import DailyStatistic, MonthlyStatistic
 from retention import purge
 from retention import services as retention_services
 from retention.models import LegalHold, ScheduledPurge
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_login
 
 NOW = datetime(2031, 4, 2, 9, 30, tzinfo=UTC)
 DAY = date(2031, 3, 4)
@@ -307,7 +307,7 @@ def test_the_reports_page_and_csv_show_figures_and_no_name_email_or_id(client, s
     zebulon, xylophone, scheduled = seeded
     monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)  # the report's "today"
     assert zebulon.pk >= COMPANY_ID and xylophone.pk >= USER_ID
-    client.force_login(staff)
+    verified_login(client, staff)
     with django_assert_max_num_queries(24):  # a few reads whatever the number of days, metrics or companies
         page = client.get("/admin/reports/")
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
@@ -345,7 +345,7 @@ def test_the_reports_page_and_csv_show_figures_and_no_name_email_or_id(client, s
 @pytest.mark.parametrize("query", ["?company=1", "?company_id=1", "?user=1", "?user_id=1", "?days=30&company=1",
                                    "?days=7", "?days=all", "?q=Zebulon"])
 def test_the_reports_take_no_company_or_user_parameter(client, staff, query):
-    client.force_login(staff)
+    verified_login(client, staff)
     for url in ("/admin/reports/", "/admin/reports/statistics.csv"):
         refused = client.get(url + query)
         assert refused.status_code == 400, (url, query)
@@ -358,14 +358,14 @@ def test_the_reports_take_no_company_or_user_parameter(client, staff, query):
 def test_staff_without_the_permission_and_plain_users_get_no_report(client, alice):
     clerk = User.objects.create_user(email="clerk@softhelpers.example", password=PASSWORD, is_staff=True)
     for url in ("/admin/reports/", "/admin/reports/statistics.csv"):
-        client.force_login(clerk)
+        verified_login(client, clerk)
         assert client.get(url).status_code == 403
         client.force_login(alice)
         refused = client.get(url)
         assert refused.status_code == 302 and refused["Location"].startswith("/admin/login/")
         client.logout()
         assert client.get(url).status_code == 302
-    client.force_login(clerk)
+    verified_login(client, clerk)
     assert "/admin/reports/" not in client.get("/admin/").content.decode()
     assert not AuditEvent.objects.filter(event__startswith="reports.").exists()
 

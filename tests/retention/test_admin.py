@@ -9,13 +9,14 @@ import pytest
 from accounts.models import AuditEvent
 from retention import purge, services
 from retention.models import LegalHold, ScheduledPurge
+from tests.conftest import verified_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("PUR-4")]
 
 
 def test_staff_places_a_hold_sees_it_in_the_purge_list_and_releases_it(client, staff, acme):
     scheduled = services.close_company(company=acme.company, actor=acme.owner, reason=ScheduledPurge.Reason.OWNER)
-    client.force_login(staff)
+    verified_login(client, staff)
     review_on = (scheduled.due_at + timedelta(days=90)).date()  # after the purge date, on any day the test runs
     response = client.post("/admin/retention/legalhold/add/", {
         "company": acme.company.pk, "reason": "Tax audit", "reference": "Order 55/2026",
@@ -39,7 +40,7 @@ def test_staff_places_a_hold_sees_it_in_the_purge_list_and_releases_it(client, s
 def test_staff_reads_the_certificate_without_personal_data(client, staff, acme):
     scheduled = services.close_company(company=acme.company, actor=acme.owner, reason=ScheduledPurge.Reason.OWNER)
     purge.run_due_purges(as_of=scheduled.due_at)
-    client.force_login(staff)
+    verified_login(client, staff)
     certificate = scheduled.certificate
     page = client.get(f"/admin/retention/deletioncertificate/{certificate.pk}/change/").content.decode()
     assert certificate.digest in page and "rows_remaining_total" in page

@@ -17,7 +17,7 @@ from ledger.models import Invoice
 from retention import purge, selectors
 from retention import services as retention_services
 from retention.models import RetainedAggregate, ScheduledPurge
-from tests.conftest import make_tenant
+from tests.conftest import make_tenant, verified_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -99,6 +99,6 @@ def test_existing_totals_are_migrated_as_the_worst_case_of_one_company():
 def test_the_admin_does_not_list_a_cell_that_only_a_pending_purge_made(client, staff):
     _purged(0)
     assert RetainedAggregate.objects.filter(metric="invoices", month=MONTH, pending_count=1).exists()
-    client.force_login(staff)
+    verified_login(client, staff)
     page = client.get("/admin/retention/retainedaggregate/")
     assert page.status_code == 200 and page.context["cl"].result_count == 0

@@ -29,7 +29,7 @@ from privacy.models import Inquiry, InquiryEvent
 from retention import purge
 from retention import services as retention_services
 from retention.models import LegalHold, ScheduledPurge
-from tests.conftest import PASSWORD, make_tenant
+from tests.conftest import PASSWORD, make_tenant, verified_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.policy("PUR-3"), pytest.mark.policy("SAF-1")]
 
@@ -111,7 +111,7 @@ def _own_values_of(inquiry_pk: int) -> set[str]:
 
 def _walk(client, user, secrets) -> list[str]:
     """Every view and action of every registered admin; returns what was visited."""
-    client.force_login(user)
+    verified_login(client, user)
     visited = []
     for model, model_admin in admin.site._registry.items():
         pks = list(model._default_manager.order_by("pk").values_list("pk", flat=True))
@@ -121,6 +121,7 @@ def _walk(client, user, secrets) -> list[str]:
                 data = {"post": "yes"} if view == "delete" else {}
                 response = getattr(client, method)(url, data)
                 assert response.status_code in (200, 302, 403), (url, method, response.status_code)
+                assert not response.get("Location", "").startswith(("/accounts/", "/admin/login/")), url  # walked, not sent away
                 shown = _own_values_of(pks[0]) if model is Inquiry and view == "change" else set()
                 _assert_discloses_nothing(response, secrets - shown, f"{method.upper()} {url}")
                 visited.append(f"{method} {view} {model._meta.label}")
@@ -156,7 +157,7 @@ def test_no_admin_path_discloses_personal_values_or_makes_a_membership(client, e
 @pytest.mark.parametrize("who", ["staff", "superuser"])
 def test_no_one_sets_or_resets_another_users_password_in_the_admin(client, alice, who, request):
     user = request.getfixturevalue(who)
-    client.force_login(user)
+    verified_login(client, user)
     before = User.objects.get(pk=alice.pk).password
     for url in (f"/admin/accounts/user/{alice.pk}/password/", f"/admin/accounts/user/{alice.pk}/change/"):
         client.post(url, {"password1": "a-new-password-99", "password2": "a-new-password-99", "email": "x@evil.example"})
@@ -171,7 +172,7 @@ def test_the_officer_is_staff_in_the_group_and_not_a_superuser(staff):
 
 
 def test_changes_through_the_admin_are_audited_without_values(client, staff, acme):
-    client.force_login(staff)
+    verified_login(client, staff)
     review_on = date(2031, 1, 31)
     response = client.post("/admin/retention/legalhold/add/", {
         "company": acme.company.pk, "reason": "Court order", "reference": "Case 9", "review_on": review_on.isoformat()})
@@ -194,7 +195,7 @@ def test_the_admin_reads_no_tenant_table():
 @pytest.mark.parametrize("who", ["staff", "superuser"])
 def test_only_the_declared_filters_work_so_counts_reveal_nothing(client, acme, who, request):
     """``?name__startswith=A`` on a hidden field would answer by its result count."""
-    client.force_login(request.getfixturevalue(who))
+    verified_login(client, request.getfixturevalue(who))
     for url in ("/admin/accounts/company/?name__startswith=A", "/admin/accounts/user/?email__startswith=alice",
                 "/admin/retention/scheduledpurge/?contact_email__contains=acme"):
         assert client.get(url).status_code in (400, 403), url

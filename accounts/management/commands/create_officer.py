@@ -29,7 +29,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except ValidationError as exc:
             raise CommandError("Password refused: " + " ".join(exc.messages)) from exc
-        self.stdout.write(f"Privacy officer created: user #{officer.pk}. Log in at /admin/.")
+        self.stdout.write(f"Privacy officer created: user #{officer.pk}. Log in at /admin/: the first login "
+                          "sets up two-factor sign-in (an authenticator app), which the admin requires.")
 
 
 def _password_from_file(path: Path) -> str:
