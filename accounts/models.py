@@ -199,6 +199,7 @@ class AuditEvent(models.Model):
         INQUIRY_DIGEST_QUEUED = "inquiry.digest_queued", "Daily inquiry digest queued to the officers"
         REPORTS_VIEWED = "reports.viewed", "Reports page viewed"
         REPORTS_DOWNLOADED = "reports.downloaded", "Reports CSV downloaded"
+        INVOICE_SENT = "invoice.sent", "Invoice sent to its contact"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system
