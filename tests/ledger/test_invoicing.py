@@ -494,3 +494,36 @@ def test_the_send_action_is_in_the_openapi_schema(acme, alice_client):
     operation = schema["paths"]["/api/v1/companies/{company_id}/invoices/{id}/send/"]["post"]
     assert set(operation["responses"]) == {"202", "404", "409"}
     assert "requestBody" not in operation and operation["summary"] == "Send to contact"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_once_queue_one_email(acme):
+    """A double-click's two requests run side by side: the second waits on the invoice's row lock, then finds
+    the first's send and queues nothing (without the lock both would queue)."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    invoice = _invoice(acme)
+    results: list[bool] = []
+    first_inside = threading.Event()
+
+    def click(hold: float) -> None:
+        try:
+            with transaction.atomic():
+                results.append(invoicing.send_invoice(company=acme.company, actor=acme.owner, invoice=invoice).queued)
+                first_inside.set()
+                time.sleep(hold)  # the first request is still busy (rendering the page) when the second arrives
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=click, args=(0.5,))
+    first.start()
+    assert first_inside.wait(10)
+    second = threading.Thread(target=click, args=(0,))
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert results == [True, False]
+    assert len(_sent(acme)) == 1 and len(_audit(invoice)) == 1
