@@ -204,6 +204,7 @@ class AuditEvent(models.Model):
         TWO_FACTOR_DISABLED = "two_factor.disabled", "Two-factor sign-in turned off"
         RECOVERY_CODES_REGENERATED = "two_factor.codes_regenerated", "Two-factor recovery codes replaced"
         RECOVERY_CODE_USED = "two_factor.code_used", "Two-factor recovery code used"
+        INVOICE_SENT = "invoice.sent", "Invoice sent to its contact"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company
     actor_id = models.BigIntegerField(null=True)  # user id; None for the system

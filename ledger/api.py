@@ -6,20 +6,26 @@ from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import routers, status, viewsets
+from rest_framework import serializers as drf_serializers
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import CompanyScopedAPIMixin
 from accounts.models import User
-from ledger import selectors, serializers, services
+from ledger import invoicing, selectors, serializers, services
 from ledger.exceptions import RecordInUse
 from ledger.models import InvoiceLine
 
 _COMPANY = OpenApiParameter("company_id", OpenApiTypes.INT, OpenApiParameter.PATH,
                             description="A company the caller belongs to (GET /api/v1/companies/)")
 _ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+_SENDING = inline_serializer("InvoiceSending", {
+    "id": drf_serializers.IntegerField(), "status": drf_serializers.CharField(),
+    "queued": drf_serializers.BooleanField(help_text="False when the same send was just made (nothing sent twice)")})
+_REFUSED = inline_serializer("InvoiceNotSendable", {"detail": drf_serializers.CharField()})
 company_schema = extend_schema_view(
     list=extend_schema(parameters=[_COMPANY]),
     create=extend_schema(parameters=[_COMPANY]),
@@ -67,6 +73,24 @@ class InvoiceViewSet(TenantViewSet):
     def records(self) -> QuerySet:
         lines = Prefetch("lines", queryset=InvoiceLine.objects.filter(company=self.company))
         return selectors.invoices(company=self.company).prefetch_related(lines)
+
+    @extend_schema(
+        parameters=[_COMPANY, _ID], request=None, responses={202: _SENDING, 404: None, 409: _REFUSED},
+        summary="Send to contact",
+        description="Email the invoice with its PDF to its contact (the same service as the page's Send to contact "
+                    "button). A draft becomes sent; sent and paid keep their status. A void invoice, or a contact "
+                    "without an email address, answers 409. Sending again within a few seconds is the same send: "
+                    "`queued` is false and nothing is sent twice.",
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        invoice = self.get_object()
+        try:
+            sending = invoicing.send_invoice(company=self.company, actor=cast(User, request.user), invoice=invoice)
+        except invoicing.InvoiceNotSendable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response({"id": invoice.pk, "status": sending.invoice.status, "queued": sending.queued},
+                        status=status.HTTP_202_ACCEPTED)
 
 
 @company_schema

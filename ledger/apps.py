@@ -5,4 +5,4 @@ class LedgerConfig(AppConfig):
     name = "ledger"
 
     def ready(self) -> None:
-        from ledger import statistics  # noqa: F401  (registers the ledger's daily counts)
+        from ledger import invoicing, statistics  # noqa: F401  (register the invoice email's outbox handler, the daily counts)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, cast
 
+from babel.numbers import get_currency_precision, get_currency_symbol
 from django import forms
 
 from accounts.models import Company
-from ledger import selectors
+from ledger import money, selectors
 from ledger.models import INVOICE_NUMBER_TAKEN, BankAccount, BankConnection, BankTransaction, Contact, Invoice
 
 
@@ -72,8 +75,57 @@ class InvoiceLineForm(forms.Form):
             raise forms.ValidationError("Fill in description, quantity and unit price, or leave the line empty.")
         return data
 
+    @property
+    def product(self) -> Decimal | None:
+        """Quantity times unit price as typed, unrounded (None while either is not a number)."""
+        try:
+            quantity = Decimal(str(self["quantity"].value()).strip())
+            unit_price = Decimal(str(self["unit_price"].value()).strip())
+        except (InvalidOperation, ValueError):
+            return None
+        return quantity * unit_price if quantity.is_finite() and unit_price.is_finite() else None
 
-InvoiceLineFormSet = forms.formset_factory(InvoiceLineForm, extra=3, max_num=200)
+    @property
+    def amount(self) -> Decimal | None:
+        """The line's amount as the saved line shows it (``InvoiceLine.amount``)."""
+        product = self.product
+        try:
+            return None if product is None else product.quantize(Decimal("0.01"))
+        except InvalidOperation:  # more digits than a Decimal holds: the form refuses it anyway
+            return None
+
+
+class BaseInvoiceLineFormSet(forms.BaseFormSet):
+    LINE_FIELDS = ("description", "quantity", "unit_price")
+
+    def posted_rows(self) -> list[dict[str, str]]:
+        """The rows as typed, for re-rendering after "Add line" or "Remove" without JavaScript."""
+        if not self.is_bound:
+            return []
+        posted = self.management_form.cleaned_data.get("TOTAL_FORMS") if self.management_form.is_valid() else 0
+        count = min(posted or 0, self.max_num or 0)
+        return [{name: str(self.data.get(f"{self.prefix}-{i}-{name}", "")) for name in self.LINE_FIELDS}
+                for i in range(count)]
+
+    @property
+    def total(self) -> Decimal:
+        """The lines' total as typed, summed unrounded like the saved invoice's total (``selectors.invoices``)."""
+        return sum((form.product for form in self.forms if form.product is not None), Decimal("0"))
+
+
+# validate_max: a tampered TOTAL_FORMS above 200 is an error on the form, not 200 silently kept lines.
+InvoiceLineFormSet = forms.formset_factory(InvoiceLineForm, formset=BaseInvoiceLineFormSet, extra=3, max_num=200,
+                                           validate_max=True)
+# The same lines re-rendered after "Add line" or "Remove" (no JavaScript): exactly the rows asked for.
+InvoiceLineRowsFormSet = forms.formset_factory(InvoiceLineForm, formset=BaseInvoiceLineFormSet, extra=0,
+                                               max_num=200, validate_max=True)
+
+
+@cache
+def invoice_line_currency_formats() -> dict[str, tuple[str, int]]:
+    """Each currency's symbol and decimals as ``money.format_money`` shows them, for the running total's script."""
+    return {code: (get_currency_symbol(code, locale=money.LOCALE), get_currency_precision(code))
+            for code, _label in money.currency_choices()}
 
 
 class BankAccountForm(CompanyScopedModelForm):

@@ -20,3 +20,10 @@ for resource in RESOURCES:
         path(f"{base}<int:pk>/edit/", views.record_edit, kwargs, name=f"{resource.slug}-edit"),
         path(f"{base}<int:pk>/delete/", views.record_delete, kwargs, name=f"{resource.slug}-delete"),
     ]
+# One invoice: print view, PDF and send to contact (issue 14). The slug names the record type for the pages.
+_invoice = "c/<int:company_id>/invoices/<int:pk>/"
+urlpatterns += [
+    path(f"{_invoice}print/", views.invoice_print, {"slug": "invoices"}, name="invoices-print"),
+    path(f"{_invoice}pdf/", views.invoice_pdf_download, {"slug": "invoices"}, name="invoices-pdf"),
+    path(f"{_invoice}send/", views.invoice_send, {"slug": "invoices"}, name="invoices-send"),
+]

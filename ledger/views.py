@@ -12,12 +12,19 @@ from django.forms import BaseFormSet, ModelForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import WRITER_ROLES, CompanyRequest, company_view
-from ledger import selectors, services
+from ledger import invoice_pdf, invoicing, selectors, services
 from ledger.exceptions import RecordInUse
-from ledger.forms import InvoiceLineFormSet
+from ledger.forms import (
+    BaseInvoiceLineFormSet,
+    CompanyScopedModelForm,
+    InvoiceLineFormSet,
+    InvoiceLineRowsFormSet,
+    invoice_line_currency_formats,
+)
 from ledger.models import BankConnection, Invoice
 from ledger.resources import BY_SLUG, RESOURCES, Resource
 
@@ -66,6 +73,34 @@ def _lines_formset(request: CompanyRequest, invoice: Invoice | None) -> BaseForm
     return InvoiceLineFormSet(request.POST or None, initial=initial, prefix="lines")
 
 
+LINE_ADD, LINE_REMOVE = "lines-add", "lines-remove"
+
+
+def _changed_lines(request: CompanyRequest, resource: Resource, record: Any,
+                   lines: BaseInvoiceLineFormSet) -> tuple[CompanyScopedModelForm, BaseFormSet] | None:
+    """"Add line" or "Remove" pressed without JavaScript: the same form again, one row more or less, unsaved."""
+    if request.method != "POST" or not ({LINE_ADD, LINE_REMOVE} & request.POST.keys()):
+        return None
+    rows = lines.posted_rows()
+    if LINE_ADD in request.POST:
+        if len(rows) < lines.max_num:
+            rows.append(dict.fromkeys(BaseInvoiceLineFormSet.LINE_FIELDS, ""))
+    else:
+        index = request.POST.get(LINE_REMOVE, "")
+        if index.isdigit() and int(index) < len(rows):
+            del rows[int(index)]
+    typed = {name: request.POST.get(name) for name in resource.form_class.base_fields if name in request.POST}
+    form = resource.form_class(initial=typed, instance=record, company=request.company)
+    return form, InvoiceLineRowsFormSet(initial=rows, prefix="lines")
+
+
+def _lines_context(form: ModelForm) -> dict[str, Any]:
+    """The currency the line amounts and the running total show in, and every currency's format for the script."""
+    formats = invoice_line_currency_formats()
+    currency = str(form["currency"].value() or "")
+    return {"line_currency": currency if currency in formats else "USD", "line_formats": formats}
+
+
 def _save(request: CompanyRequest, resource: Resource, form: ModelForm, lines: BaseFormSet | None,
           record: Any) -> Model:
     company, actor, data = request.company, request.user, form.cleaned_data
@@ -86,7 +121,10 @@ def _save(request: CompanyRequest, resource: Resource, form: ModelForm, lines: B
 def _edit(request: CompanyRequest, resource: Resource, record: Any) -> HttpResponse:
     form = resource.form_class(request.POST or None, instance=record, company=request.company)
     lines = _lines_formset(request, record) if resource.model is Invoice else None
-    if request.method == "POST" and form.is_valid() and (lines is None or lines.is_valid()):
+    changed = _changed_lines(request, resource, record, lines) if isinstance(lines, BaseInvoiceLineFormSet) else None
+    if changed is not None:
+        form, lines = changed
+    elif request.method == "POST" and form.is_valid() and (lines is None or lines.is_valid()):
         try:
             saved = _save(request, resource, form, lines, record)
         except ValidationError as exc:
@@ -94,9 +132,10 @@ def _edit(request: CompanyRequest, resource: Resource, record: Any) -> HttpRespo
         else:
             messages.success(request, f"The {resource.singular} was saved.")
             return redirect(f"ledger:{resource.slug}-detail", company_id=request.company.pk, pk=saved.pk)
-    status = 400 if request.method == "POST" else 200
+    status = 400 if request.method == "POST" and changed is None else 200
+    extra = _lines_context(form) if lines is not None else {}
     return render(request, "ledger/record_form.html", _context(request, resource, form=form, lines=lines,
-                                                                record=record), status=status)
+                                                                record=record, **extra), status=status)
 
 
 def _attach_errors(form: ModelForm, exc: ValidationError) -> None:
@@ -143,3 +182,43 @@ def bank_connection_disconnect(request: CompanyRequest, pk: int) -> HttpResponse
     services.disconnect_bank(company=request.company, actor=request.user, connection=connection)
     messages.success(request, "Disconnected. The stored credentials were deleted.")
     return redirect("ledger:bank-connections-detail", company_id=request.company.pk, pk=pk)
+
+
+# --- one invoice: print view, PDF, send to contact (issue 14) ----------------------------------------
+
+@company_view()
+@require_GET
+def invoice_print(request: CompanyRequest, slug: str, pk: int) -> HttpResponse:
+    """The invoice as its contact reads it, with print CSS; the contact's address opened for this page only."""
+    document = invoice_pdf.invoice_document(company=request.company, pk=pk)
+    return render(request, "ledger/invoice_print.html",
+                  _context(request, _resource(slug), document=document, record=document.invoice))
+
+
+@company_view()
+@require_GET
+def invoice_pdf_download(request: CompanyRequest, slug: str, pk: int) -> HttpResponse:
+    document = invoice_pdf.invoice_document(company=request.company, pk=pk)
+    response = HttpResponse(invoice_pdf.render_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, invoice_pdf.pdf_filename(document.invoice.number))
+    return response
+
+
+@company_view(roles=WRITER_ROLES)
+@require_http_methods(["GET", "POST"])
+def invoice_send(request: CompanyRequest, slug: str, pk: int) -> HttpResponse:
+    """GET: whom it goes to (by name; no address on the page). POST: send, once however often clicked."""
+    resource = _resource(slug)
+    invoice = selectors.get_one(resource.for_company(request.company), pk)
+    if request.method == "POST":
+        try:
+            sending = invoicing.send_invoice(company=request.company, actor=request.user, invoice=invoice)
+        except invoicing.InvoiceNotSendable as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Invoice {invoice.number} is on its way to its contact, with its PDF attached."
+                             if sending.queued else f"Invoice {invoice.number} was sent a moment ago; not sent twice.")
+        return redirect("ledger:invoices-detail", company_id=request.company.pk, pk=invoice.pk)
+    return render(request, "ledger/invoice_send.html", _context(
+        request, resource, record=invoice, has_email=invoicing.contact_has_email(company=request.company,
+                                                                                 invoice=invoice)))

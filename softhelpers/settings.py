@@ -374,5 +374,7 @@ LOGGING = {
     "filters": {"personal_data": {"()": "privacy.log_scrubbing.PersonalDataFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    # fontTools logs each invoice PDF's glyph names at INFO (which letters a name holds): never below WARNING.
+    "loggers": {"axes": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
+                "fpdf": {"level": "WARNING"}},
 }

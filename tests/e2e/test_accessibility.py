@@ -25,6 +25,8 @@ def _signed_in_pages(acme) -> list[str]:
         pages += [reverse(f"ledger:{kind}-{view}", kwargs={"company_id": company, **extra})
                   for view, extra in (("list", {}), ("create", {}), ("detail", {"pk": record.pk}),
                                       ("edit", {"pk": record.pk}))]
+    pages += [reverse(f"ledger:invoices-{view}", kwargs={"company_id": company, "pk": acme.invoice.pk})
+              for view in ("print", "send")]  # issue 14: the invoice's print view and its send page
     return pages
 
 

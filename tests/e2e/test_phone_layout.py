@@ -17,6 +17,9 @@ def _pages(acme) -> list[str]:
     details = [reverse("ledger:invoices-detail", kwargs={"company_id": company, "pk": acme.invoice.pk}),
                reverse("ledger:contacts-detail", kwargs={"company_id": company, "pk": acme.contact.pk}),
                reverse("ledger:invoices-create", kwargs={"company_id": company}),
+               reverse("ledger:invoices-edit", kwargs={"company_id": company, "pk": acme.invoice.pk}),
+               reverse("ledger:invoices-print", kwargs={"company_id": company, "pk": acme.invoice.pk}),
+               reverse("ledger:invoices-send", kwargs={"company_id": company, "pk": acme.invoice.pk}),
                reverse("ledger:bank-transactions-detail", kwargs={"company_id": company, "pk": acme.bank_transaction.pk})]
     return ["/companies/", f"/c/{company}/", f"/companies/{company}/manage/", f"/companies/{company}/export/",
             "/accounts/consents/", "/privacy/", "/privacy/contact/", *ledger, *details]
