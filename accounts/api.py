@@ -5,15 +5,16 @@ from typing import cast
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
+from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, two_factor
-from accounts.exceptions import TooManyCodeAttempts, WrongCode
+from accounts import api_tokens, selectors, two_factor
+from accounts.exceptions import TooManyApiTokens, TooManyCodeAttempts, WrongCode
 from accounts.models import User
 
 OTP_REQUIRED = ("This account uses two-factor sign-in: send the 6-digit code from your authenticator app "
@@ -69,8 +70,36 @@ class ObtainTokenView(APIView):
             except TooManyCodeAttempts as exc:
                 return Response({"detail": str(exc), "code": "otp_throttled"},
                                 status=status.HTTP_429_TOO_MANY_REQUESTS)
-        instance, token = AuthToken.objects.create(user=user)
+        try:
+            instance, token = api_tokens.issue(user=user)
+        except TooManyApiTokens as exc:
+            return Response({"detail": str(exc), "code": "too_many_tokens"}, status=status.HTTP_403_FORBIDDEN)
         return Response({"token": token, "expiry": instance.expiry})
+
+
+@extend_schema(request=None, responses={204: None})
+class LogoutView(APIView):
+    """End the API token this request was made with (knox's ``TokenAuthentication`` only)."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        token = cast(AuthToken, request.auth)
+        api_tokens.revoke(user=cast(User, request.user), token_keys=[token.token_key])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(request=None, responses={204: None})
+class LogoutAllView(APIView):
+    """End every API token of the caller's account (a lost laptop, a leaked script)."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        api_tokens.revoke(user=cast(User, request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CompanySerializer(serializers.Serializer):

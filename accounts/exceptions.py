@@ -28,3 +28,7 @@ class WrongCode(AccountsError):
 
 class TooManyCodeAttempts(AccountsError):
     """django-otp's throttling: after wrong codes the device waits longer before it checks another."""
+
+
+class TooManyApiTokens(AccountsError):
+    """The account holds ``API_TOKENS_PER_USER`` live API tokens already: revoke one first."""

@@ -204,6 +204,8 @@ class AuditEvent(models.Model):
         TWO_FACTOR_DISABLED = "two_factor.disabled", "Two-factor sign-in turned off"
         RECOVERY_CODES_REGENERATED = "two_factor.codes_regenerated", "Two-factor recovery codes replaced"
         RECOVERY_CODE_USED = "two_factor.code_used", "Two-factor recovery code used"
+        API_TOKEN_ISSUED = "api_token.issued", "API token issued"
+        API_TOKENS_REVOKED = "api_token.revoked", "API tokens revoked"
         INVOICE_SENT = "invoice.sent", "Invoice sent to its contact"
 
     company_id = models.BigIntegerField(null=True, db_index=True)  # no FK: the audit outlives its company

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import token_pages, views
 from accounts.forms import OutboxPasswordResetForm
 
 app_name = "accounts"
@@ -13,7 +13,8 @@ urlpatterns = [
     path("accounts/two-factor/setup/", views.two_factor_setup, name="two-factor-setup"),
     path("accounts/two-factor/codes/", views.two_factor_codes, name="two-factor-codes"),
     path("accounts/two-factor/off/", views.two_factor_off, name="two-factor-off"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", token_pages.LogoutView.as_view(), name="logout"),
+    path("accounts/tokens/", token_pages.tokens, name="tokens"),
     path("accounts/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
     path("accounts/password/reset/", auth_views.PasswordResetView.as_view(

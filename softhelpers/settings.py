@@ -330,6 +330,7 @@ REST_FRAMEWORK = {
 }
 # /api/schema/ and /api/docs/: public in local mode, behind login in production (softhelpers/api_docs.py).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=LOCAL)
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=10)  # live tokens per account (accounts/api_tokens.py)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24)),
     "AUTH_HEADER_PREFIX": "Token",

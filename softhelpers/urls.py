@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.api import CompanyListView, ObtainTokenView
+from accounts.api import CompanyListView, LogoutAllView, LogoutView, ObtainTokenView
 from consent.api import (
                          InvitationDetailView,
                          InvitationListView,
@@ -14,6 +14,8 @@ from softhelpers import api_docs, views
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("auth/logoutall/", LogoutAllView.as_view(), name="api-logout-all"),
     path("companies/", CompanyListView.as_view(), name="api-companies"),
     path("me/consents/", MyConsentsView.as_view(), name="my-consents"),
     path("me/consents/<str:purpose>/", MyConsentView.as_view(), name="my-consent"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from knox.models import AuthToken
 
 from tests.e2e.conftest import log_in
 
@@ -19,7 +20,8 @@ def _signed_in_pages(acme) -> list[str]:
     company = acme.company.pk
     pages = ["/companies/", f"/c/{company}/", f"/companies/{company}/manage/", f"/companies/{company}/export/",
              f"/companies/{company}/shutdown/", f"/companies/{company}/invitations/", "/accounts/consents/",
-             "/accounts/password/change/", "/accounts/two-factor/", "/accounts/two-factor/setup/"]
+             "/accounts/password/change/", "/accounts/two-factor/", "/accounts/two-factor/setup/", "/accounts/tokens/"]
+    AuthToken.objects.create(user=acme.owner)  # the tokens page with its table, not its empty state
     for kind, record in (("contacts", acme.contact), ("invoices", acme.invoice), ("bank-accounts", acme.bank_account),
                          ("bank-connections", acme.bank_connection), ("bank-transactions", acme.bank_transaction)):
         pages += [reverse(f"ledger:{kind}-{view}", kwargs={"company_id": company, **extra})

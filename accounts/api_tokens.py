@@ -1,0 +1,54 @@
+"""API tokens (knox) as their owner manages them: issued with a limit, listed, revoked (issue 15, SAF-3).
+
+A token is shown once, when issued; afterwards the owner sees only its first characters (knox's
+``token_key``, the lookup prefix, never enough to use it), when it was made and when it expires.
+``API_TOKENS_PER_USER`` live tokens at most: a script that leaks tokens meets a clear refusal,
+not an ever-growing list of credentials. Revoking is audited with counts only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from knox.models import AuthToken
+
+from accounts.audit import record_event
+from accounts.exceptions import TooManyApiTokens
+from accounts.models import AuditEvent, User
+
+
+def live_tokens(*, user: User, now: datetime | None = None) -> QuerySet[AuthToken]:
+    now = now or timezone.now()
+    return AuthToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=now), user=user).order_by("-created")
+
+
+@transaction.atomic
+def issue(*, user: User, now: datetime | None = None) -> tuple[AuthToken, str]:
+    """A new token for ``user`` and its text (shown once). Raise TooManyApiTokens at the limit."""
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one issue at a time per account
+    now = now or timezone.now()
+    AuthToken.objects.filter(user=user, expiry__lte=now).delete()  # expired ones do not count
+    if live_tokens(user=user, now=now).count() >= settings.API_TOKENS_PER_USER:
+        raise TooManyApiTokens(
+            f"This account has {settings.API_TOKENS_PER_USER} API tokens already. Revoke one on your "
+            "API tokens page (/accounts/tokens/), or end them all with POST /api/v1/auth/logoutall/.")
+    instance, token = AuthToken.objects.create(user=user)
+    record_event(event=AuditEvent.Event.API_TOKEN_ISSUED, company_id=None, actor_id=user.pk, subject=user, now=now)
+    return instance, token
+
+
+@transaction.atomic
+def revoke(*, user: User, token_keys: list[str] | None = None, now: datetime | None = None) -> int:
+    """End the user's tokens with these keys, or all of them (None). Returns how many ended."""
+    tokens = AuthToken.objects.filter(user=user)
+    if token_keys is not None:
+        tokens = tokens.filter(token_key__in=token_keys)
+    ended, _ = tokens.delete()
+    if ended:
+        record_event(event=AuditEvent.Event.API_TOKENS_REVOKED, company_id=None, actor_id=user.pk, subject=user,
+                     data={"tokens": ended, "all": token_keys is None}, now=now)
+    return ended

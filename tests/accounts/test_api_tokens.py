@@ -1,0 +1,99 @@
+"""API tokens that their owner controls (issue 15, SAF-3): logout and logout-all end them, a limit per
+account, a page to see and revoke them; a password change ends them all; logout clears the browser."""
+
+from __future__ import annotations
+
+import pytest
+from knox.models import AuthToken
+
+from accounts import api_tokens
+from accounts.models import AuditEvent
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.policy("SAF-3"), pytest.mark.django_db]
+
+
+def _token(api_client, email: str = "alice@acme.example") -> str:
+    response = api_client.post("/api/v1/auth/token/", {"email": email, "password": PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def _works(api_client, token: str) -> bool:
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    status = api_client.get("/api/v1/companies/").status_code
+    api_client.credentials()
+    return status == 200
+
+
+def test_logout_ends_only_the_token_it_was_sent_with(acme, api_client):
+    first, second = _token(api_client), _token(api_client)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert api_client.post("/api/v1/auth/logout/").status_code == 204
+    api_client.credentials()
+    assert not _works(api_client, first) and _works(api_client, second)
+
+
+def test_logout_all_ends_every_token_of_the_account(acme, globex, api_client):
+    tokens = [_token(api_client) for _ in range(3)]
+    charlies = _token(api_client, "charlie@globex.example")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[0]}")
+    assert api_client.post("/api/v1/auth/logoutall/").status_code == 204
+    assert not any(_works(api_client, token) for token in tokens)
+    assert _works(api_client, charlies)  # another account's tokens are not touched
+    event = AuditEvent.objects.filter(event=AuditEvent.Event.API_TOKENS_REVOKED).latest("id")
+    assert event.actor_id == acme.owner.pk and event.data == {"tokens": 3, "all": True}
+
+
+def test_logout_needs_a_token_not_a_session(acme, client):
+    client.force_login(acme.owner)
+    assert client.post("/api/v1/auth/logoutall/").status_code in (401, 403)
+
+
+def test_a_password_change_ends_tokens_made_before_it(acme, client, api_client):
+    token = _token(api_client)
+    client.force_login(acme.owner)
+    response = client.post("/accounts/password/change/", {
+        "old_password": PASSWORD, "new_password1": "another-long-password-77", "new_password2": "another-long-password-77"})
+    assert response.status_code == 302
+    assert not _works(api_client, token)
+
+
+def test_tokens_per_account_are_limited_with_a_clear_answer(acme, api_client, settings):
+    settings.API_TOKENS_PER_USER = 2
+    _token(api_client), _token(api_client)
+    response = api_client.post("/api/v1/auth/token/", {"email": "alice@acme.example", "password": PASSWORD},
+                               format="json")
+    assert response.status_code == 403 and response.json()["code"] == "too_many_tokens"
+    assert "/accounts/tokens/" in response.json()["detail"]
+    assert AuthToken.objects.filter(user=acme.owner).count() == 2
+
+
+def test_the_owner_sees_and_revokes_tokens_on_a_page(acme, client, api_client):
+    tokens = [_token(api_client) for _ in range(2)]
+    client.force_login(acme.owner)
+    page = client.get("/accounts/tokens/").content.decode()
+    keys = list(api_tokens.live_tokens(user=acme.owner).values_list("token_key", flat=True))
+    for key in keys:
+        assert f"{key[:8]}…" in page
+    assert not any(token in page for token in tokens)  # never the token itself
+    response = client.post("/accounts/tokens/", {"token_key": keys[0]}, follow=True)
+    assert "API token revoked." in response.content.decode()
+    assert [_works(api_client, t) for t in tokens].count(True) == 1
+    client.post("/accounts/tokens/", {"token_key": "all"})
+    assert not any(_works(api_client, t) for t in tokens)
+
+
+def test_one_account_cannot_revoke_anothers_tokens(acme, globex, client, api_client):
+    charlies = _token(api_client, "charlie@globex.example")
+    key = AuthToken.objects.get(user=globex.owner).token_key
+    client.force_login(acme.owner)
+    response = client.post("/accounts/tokens/", {"token_key": key}, follow=True)
+    assert "already gone" in response.content.decode()
+    assert _works(api_client, charlies)
+
+
+def test_logout_tells_the_browser_to_clear_this_sites_data(acme, client):
+    client.force_login(acme.owner)
+    response = client.post("/accounts/logout/")
+    assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
