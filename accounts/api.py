@@ -4,16 +4,20 @@ from typing import cast
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
+from django.core.cache import caches
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from knox.models import AuthToken
+from redis.exceptions import RedisError
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from accounts import api_tokens, selectors, two_factor
+from accounts import api_tokens, login_limits, selectors, two_factor
+from accounts.auth import client_ip
 from accounts.exceptions import TooManyApiTokens, TooManyCodeAttempts, WrongCode
 from accounts.models import User
 
@@ -29,6 +33,22 @@ class TokenRequestSerializer(serializers.Serializer):
         "or one of the recovery codes (used up)."))
 
 
+class TokenRequestThrottle(SimpleRateThrottle):
+    """Token requests per client address (our proxies' view of it), counted in Redis with the other limits."""
+
+    scope = "auth-token"
+    cache = caches["limits"]
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request._request) or "unknown"}
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError):  # Redis down: the per-address lockout in the database still holds
+            return True
+
+
 class ObtainTokenView(APIView):
     """Exchange email and password (and, with two-factor sign-in on, ``otp``) for an API token.
 
@@ -39,6 +59,7 @@ class ObtainTokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [TokenRequestThrottle]
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -54,7 +75,10 @@ class ObtainTokenView(APIView):
         except AxesBackendPermissionDenied:
             user = None
         if getattr(request._request, "axes_locked_out", False):
-            return Response({"detail": "Too many failed attempts. Try again later."},
+            return Response({"detail": "Too many failed attempts. Try again later.", "code": "locked_out"},
+                            status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if getattr(request._request, "account_waits", False):
+            return Response({"detail": login_limits.ACCOUNT_WAITS, "code": "account_waits"},
                             status=status.HTTP_429_TOO_MANY_REQUESTS)
         if user is None or not user.is_active:
             return Response({"detail": "Email or password is not correct."}, status=status.HTTP_400_BAD_REQUEST)

@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 
 def login_identifier(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -29,3 +30,11 @@ def client_ip(request: HttpRequest) -> str | None:
         return peer
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     return forwarded[-trusted] if len(forwarded) >= trusted else peer
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: Any) -> HttpResponse:
+    """django-axes' answer to a locked (account, address) pair: JSON 429 for the API, our page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Too many failed attempts. Try again later.", "code": "locked_out"},
+                            status=429)
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)

@@ -7,6 +7,8 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpRequest
 
+from accounts import login_limits
+
 
 class SignUpForm(forms.Form):
     full_name = forms.CharField(label="Your name", max_length=150)
@@ -22,6 +24,14 @@ class CompanyForm(forms.Form):
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+
+    def clean(self) -> dict[str, object]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if getattr(self.request, "account_waits", False):  # accounts.login_limits: say why, not "wrong password"
+                raise forms.ValidationError(login_limits.ACCOUNT_WAITS, code="account_waits") from None
+            raise
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

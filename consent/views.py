@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import login_limits
 from accounts import services as account_services
 from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
 from accounts.exceptions import EmailAlreadyRegistered
@@ -52,6 +53,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:company-selection")
     form = SignUpForm(request.POST or None)
     consents = MessageConsentsForm(request.POST or None)
+    if request.method == "POST" and login_limits.signup_limited(request):
+        form.add_error(None, "Too many sign-ups from your network in the last hour. Try again later.")
+        return render(request, "accounts/signup.html", {"form": form, "consents": consents}, status=429)
     if request.method == "POST" and form.is_valid() and consents.is_valid():
         try:
             with transaction.atomic():
@@ -171,6 +175,7 @@ def cookies(request: HttpRequest) -> HttpResponse:
 def _cookie_page(request: HttpRequest, *, error: bool = False) -> dict[str, object]:
     return {"enabled": analytics.enabled(), "choice": analytics.choice_of(request) if analytics.enabled() else None,
             "session_cookie": settings.SESSION_COOKIE_NAME, "csrf_cookie": settings.CSRF_COOKIE_NAME,
+            "device_cookie": settings.ACCOUNTS_KNOWN_DEVICE_COOKIE, "device_days": settings.ACCOUNTS_KNOWN_DEVICE_DAYS,
             "analytics_cookie": settings.ANALYTICS_COOKIE_NAME, "error": error}
 
 

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accounts.login_limits.known_device_cookie",
 ]
 
 ROOT_URLCONF = "softhelpers.urls"
@@ -192,10 +193,26 @@ CELERY_BEAT_SCHEDULE = {
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "axes": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "axes_cache"},
+    # Rate limits shared by every web process (django-ratelimit): Redis's INCR is atomic.
+    "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "KEY_PREFIX": "limits",
+               "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
+               "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}},
 }
+# --- Rate limits beyond axes (issue 15, SAF-3; accounts/login_limits.py) ------------------------------
+RATELIMIT_USE_CACHE = "limits"
+RATELIMIT_FAIL_OPEN = True  # Redis down: the DB-backed per-address lockout still holds; sign-in stays up
+# Django's own RedisCache is atomic (INCR) but not on django-ratelimit's list of known backends.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Failed sign-ins to one account from anywhere, per window, before it waits (browsers it knows are exempt).
+ACCOUNTS_ACCOUNT_FAILURE_RATES = env.list("ACCOUNTS_ACCOUNT_FAILURE_RATES", default=["10/15m", "30/d"])
+ACCOUNTS_SIGNUPS_PER_ADDRESS = env.str("ACCOUNTS_SIGNUPS_PER_ADDRESS", default="10/h")
+ACCOUNTS_KNOWN_DEVICE_DAYS = env.int("ACCOUNTS_KNOWN_DEVICE_DAYS", default=90)
+ACCOUNTS_KNOWN_DEVICE_COOKIE = "__Host-known_device" if PRODUCTION else "known_device"  # HTTPS only, this host only
 
 # --- Authentication, sessions, cookies (COO-1, COO-2, SAF-3) ---------------------------------
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Axes first (force_login and sessions name it), then the account-wide limit, then the passwords.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.login_limits.AccountWideLimitBackend",
+                           "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -222,6 +239,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "accounts.auth.login_identifier"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.auth.lockout_response"  # JSON 429 under /api/
 AXES_ENABLE_ADMIN = False  # its records are login names (emails) and IP addresses: not for the admin
 # How many proxies of ours stand in front of the web app, each appending the address it saw to
 # X-Forwarded-For (docker-compose: the TLS proxy, so 1). The client address is the entry that
@@ -319,6 +337,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_RATES": {"auth-token": env.str("API_TOKEN_REQUESTS_PER_ADDRESS", default="20/min")},
     "DEFAULT_PARSER_CLASSES": ["softhelpers.parsers.BoundedJSONParser", "rest_framework.parsers.FormParser",
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "softhelpers.api.Pagination",

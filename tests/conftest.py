@@ -200,6 +200,23 @@ def api_client() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with no sign-in, sign-up or token-request counts (they live in Redis, not the database)."""
+    from django.core.cache import caches
+    from redis.exceptions import RedisError
+
+    def clear() -> None:
+        try:
+            caches["limits"].clear()
+        except (RedisError, OSError):
+            pass  # a test stopped the broker: the limits fail open until it is back
+
+    clear()
+    yield
+    clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_export_dir(settings: Any, tmp_path: Any) -> None:
     """Export files of one test never meet another's (the database rolls back, files would not)."""
     settings.PRIVACY_EXPORT_DIR = tmp_path / "exports"

@@ -42,7 +42,9 @@ def test_session_cookie_is_a_browser_session_httponly_samesite_opaque_cookie(acm
     for morsel in response.cookies.values():
         assert "alice" not in morsel.value.lower() and PASSWORD not in morsel.value
         assert str(acme.owner.pk) != morsel.value
-    assert set(response.cookies) <= {"sessionid", "csrftoken"}
+    assert set(response.cookies) <= {"sessionid", "csrftoken", "known_device"}
+    device = response.cookies["known_device"]  # the account-wide sign-in limit lets this browser through
+    assert device["httponly"] is True and device["samesite"] == "Lax" and int(device["max-age"]) == 90 * 86400
 
 
 @pytest.mark.policy("SAF-3")
