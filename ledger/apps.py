@@ -5,4 +5,7 @@ class LedgerConfig(AppConfig):
     name = "ledger"
 
     def ready(self) -> None:
-        from ledger import statistics  # noqa: F401  (registers the ledger's daily counts)
+        from ledger import (
+            imports,  # noqa: F401  (registers the statement import's outbox handler)
+            statistics,  # noqa: F401  (registers the ledger's daily counts)
+        )

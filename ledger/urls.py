@@ -20,3 +20,13 @@ for resource in RESOURCES:
         path(f"{base}<int:pk>/edit/", views.record_edit, kwargs, name=f"{resource.slug}-edit"),
         path(f"{base}<int:pk>/delete/", views.record_delete, kwargs, name=f"{resource.slug}-delete"),
     ]
+
+# Bank statement imports (issue 14): ledger/import_views.py
+from ledger import import_views  # noqa: E402
+
+urlpatterns += [
+    path("c/<int:company_id>/bank-accounts/<int:pk>/import/", import_views.bank_import_upload,
+         name="bank-import-upload"),
+    path("c/<int:company_id>/bank-imports/<int:import_id>/", import_views.bank_import_detail,
+         name="bank-import-detail"),
+]
