@@ -173,8 +173,8 @@ class BankTransaction(TenantModel):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     # Set by a statement import (ledger.imports): a digest of the OFX FITID, or of the booked date, amount,
     # description and the row's occurrence among identical rows of its file. Re-importing a row finds it;
-    # rows entered by hand have none (""), outside the unique key.
-    import_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # rows entered by hand (or inserted raw, as seed_demo does) have none (""), outside the unique key.
+    import_fingerprint = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "bank_account", "import_fingerprint"],

@@ -3,17 +3,17 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from ledger import imports
+from ledger.imports.services import RUN_TASK, expire_imports, run_import
 
 
-@shared_task(name="ledger.run_bank_import", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
+@shared_task(name=RUN_TASK, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
              max_retries=5)
 def run_bank_import_task(*, company_id: int, import_id: int) -> None:
     """Import one confirmed statement, every row or none; a no-op for an import already finished."""
-    imports.run_import(company_id=company_id, import_id=import_id)
+    run_import(company_id=company_id, import_id=import_id)
 
 
 @shared_task(name="ledger.expire_bank_imports")
 def expire_bank_imports() -> int:
     """Hourly: blank the parsed rows of uploads not imported within LEDGER_IMPORT_KEEP_HOURS."""
-    return imports.expire_imports()
+    return expire_imports()

@@ -4,7 +4,8 @@
 ``uploads`` keeps the upload in memory. See ``services`` for where the file's bytes live.
 """
 
-from ledger.imports.parsing import ENCODINGS, Entry, Mapping, StatementError
+from ledger.imports.parsing import ENCODINGS, Mapping
+from ledger.imports.rows import Entry, StatementError
 from ledger.imports.services import (
     ImportNotReady,
     Preview,

@@ -18,7 +18,7 @@ from typing import Any
 
 from ofxtools.Parser import OFXTree
 
-from ledger.imports.parsing import COUNTERPARTY_LENGTH, DESCRIPTION_LENGTH, StatementError, _amount_problem
+from ledger.imports.rows import COUNTERPARTY_LENGTH, DESCRIPTION_LENGTH, StatementError, amount_problem
 
 _UNREADABLE = "This OFX file cannot be read: it is not valid OFX. Download the statement from your bank again."
 
@@ -48,7 +48,7 @@ def read_ofx(data: bytes) -> dict[str, Any]:
     rows = []
     for number, (transaction, raw_date) in enumerate(zip(transactions, posted, strict=True), start=1):
         amount = Decimal(transaction.trnamt)
-        problem = _amount_problem(amount)
+        problem = amount_problem(amount)
         if problem:
             raise StatementError(f"Transaction {number}: the amount {problem}.")
         payee = transaction.name or (transaction.payee.name if transaction.payee is not None else "") or ""

@@ -25,27 +25,11 @@ from typing import Any
 
 from django.conf import settings
 
+from ledger.imports.ofx import read_ofx
+from ledger.imports.rows import COUNTERPARTY_LENGTH, DESCRIPTION_LENGTH, Entry, StatementError, amount_problem
+
 MAX_ERRORS = 20  # row errors listed; the rest are counted
-_LARGEST = Decimal("1000000000000")  # BankTransaction.amount holds 12 digits before the point
-_CENT = Decimal("0.01")
-DESCRIPTION_LENGTH, COUNTERPARTY_LENGTH = 300, 200
 ENCODINGS = {"auto": "Detect (UTF-8)", "cp1252": "Windows-1252 (Western Europe)", "latin-1": "ISO-8859-1 (Latin-1)"}
-
-
-class StatementError(ValueError):
-    """The file cannot be read as a statement; the message says why, for the owner."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One transaction of a statement, as it will be stored."""
-
-    row: int
-    booked_on: date
-    amount: Decimal
-    description: str
-    counterparty: str = ""
-    fitid: str = ""  # the bank's own id of the transaction (OFX), when it gives one
 
 
 # --- date formats and amounts ------------------------------------------------------------------------
@@ -109,14 +93,6 @@ def parse_amount(value: str, decimal_mark: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return -amount if negative else amount
-
-
-def _amount_problem(amount: Decimal) -> str | None:
-    if amount != amount.quantize(_CENT):
-        return "has more than two decimals"
-    if abs(amount) >= _LARGEST:
-        return "is too large"
-    return None
 
 
 # --- the column mapping of a CSV file -----------------------------------------------------------------
@@ -239,8 +215,6 @@ def read_statement(data: bytes, *, filename: str = "", encoding: str = "auto") -
     if not data.strip():
         raise StatementError("The file is empty.")
     if _is_ofx(data, filename):
-        from ledger.imports.ofx import read_ofx
-
         return read_ofx(data)
     return _read_csv(_decode(data, encoding))
 
@@ -404,7 +378,7 @@ def _csv_entry(number: int, cells: Sequence[str], mapping: Mapping) -> tuple[Ent
             raw = raw_out if out is None else raw_in
             return None, f"Row {number}: the amount {_quoted(raw)} is not a number."
         amount = in_ - abs(out)
-    problem = _amount_problem(amount)
+    problem = amount_problem(amount)
     if problem:
         return None, f"Row {number}: the amount {problem}."
     counterparty = _cell(cells, mapping.counterparty)[:COUNTERPARTY_LENGTH]
