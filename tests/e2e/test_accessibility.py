@@ -25,7 +25,22 @@ def _signed_in_pages(acme) -> list[str]:
         pages += [reverse(f"ledger:{kind}-{view}", kwargs={"company_id": company, **extra})
                   for view, extra in (("list", {}), ("create", {}), ("detail", {"pk": record.pk}),
                                       ("edit", {"pk": record.pk}))]
-    return pages
+    return pages + _bank_import_pages(acme)
+
+
+def _bank_import_pages(acme) -> list[str]:
+    """The statement upload form and a preview waiting for "Import N transactions" (issue 14)."""
+    from pathlib import Path
+
+    from accounts.tenancy import tenant_context
+    from ledger import imports
+
+    statement = (Path(__file__).resolve().parents[1] / "ledger" / "fixtures" / "statement.csv").read_bytes()
+    with tenant_context(acme.company.pk):
+        waiting = imports.upload_statement(company=acme.company, actor=acme.owner, bank_account=acme.bank_account,
+                                           data=statement)
+    return [reverse("ledger:bank-import-upload", kwargs={"company_id": acme.company.pk, "pk": acme.bank_account.pk}),
+            reverse("ledger:bank-import-detail", kwargs={"company_id": acme.company.pk, "import_id": waiting.pk})]
 
 
 def _violations(page, url: str) -> list[tuple[str, str, str, int]]:

@@ -18,8 +18,11 @@ def _pages(acme) -> list[str]:
                reverse("ledger:contacts-detail", kwargs={"company_id": company, "pk": acme.contact.pk}),
                reverse("ledger:invoices-create", kwargs={"company_id": company}),
                reverse("ledger:bank-transactions-detail", kwargs={"company_id": company, "pk": acme.bank_transaction.pk})]
+    from tests.e2e.test_accessibility import _bank_import_pages
+
+    details.append(reverse("ledger:bank-accounts-detail", kwargs={"company_id": company, "pk": acme.bank_account.pk}))
     return ["/companies/", f"/c/{company}/", f"/companies/{company}/manage/", f"/companies/{company}/export/",
-            "/accounts/consents/", "/privacy/", "/privacy/contact/", *ledger, *details]
+            "/accounts/consents/", "/privacy/", "/privacy/contact/", *ledger, *details, *_bank_import_pages(acme)]
 
 
 @pytest.mark.parametrize("width", [390, 360])
