@@ -157,6 +157,7 @@ class AuditEvent(models.Model):
         INVITATIONS_EXPIRED = "invitation.expired", "Expired invitations deleted"
         CREDENTIALS_STORED = "credentials.stored", "Bank credentials stored"
         CREDENTIALS_DESTROYED = "credentials.destroyed", "Bank credentials destroyed"
+        BANK_STATEMENT_IMPORTED = "bank.statement_imported", "Bank statement imported"
         EXPORT_REQUESTED = "export.requested", "Data export requested"
         EXPORT_READY = "export.ready", "Data export ready"
         EXPORT_DOWNLOADED = "export.downloaded", "Data export downloaded"

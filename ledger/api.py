@@ -17,6 +17,7 @@ from accounts.access import CompanyScopedAPIMixin
 from accounts.models import User
 from ledger import invoicing, selectors, serializers, services
 from ledger.exceptions import RecordInUse
+from ledger.import_api import BankImportActions
 from ledger.models import InvoiceLine
 
 _COMPANY = OpenApiParameter("company_id", OpenApiTypes.INT, OpenApiParameter.PATH,
@@ -94,7 +95,7 @@ class InvoiceViewSet(TenantViewSet):
 
 
 @company_schema
-class BankAccountViewSet(TenantViewSet):
+class BankAccountViewSet(BankImportActions, TenantViewSet):  # + statement imports (ledger/import_api.py)
     serializer_class = serializers.BankAccountSerializer
 
     def records(self) -> QuerySet:

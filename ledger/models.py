@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
@@ -181,8 +182,15 @@ class BankTransaction(TenantModel):
     description = models.CharField(max_length=300)
     counterparty = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # Set by a statement import (ledger.imports): a digest of the OFX FITID, or of the booked date, amount,
+    # description and the row's occurrence among identical rows of its file. Re-importing a row finds it;
+    # rows entered by hand (or inserted raw, as seed_demo does) have none (""), outside the unique key.
+    import_fingerprint = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "bank_account", "import_fingerprint"],
+                                               condition=~models.Q(import_fingerprint=""),
+                                               name="banktx_import_fingerprint_unique")]
         indexes = [models.Index("company", F("booked_on").desc(), F("id").desc(), name="banktx_company_list"),
                    models.Index(fields=["company", "bank_account"], name="banktx_company_account")]
 
@@ -192,3 +200,61 @@ class BankTransaction(TenantModel):
     @property
     def amount_shown(self) -> str:
         return money.format_money(self.amount, self.bank_account.currency)
+
+
+class BankImport(SealedFieldsModel, TenantModel):
+    """One uploaded bank statement: its preview, then the job that imports it (ledger.imports).
+
+    The raw file is never kept. Its parsed rows wait, sealed under the company's key, in ``payload``
+    between the preview and the import, and are blanked once imported or discarded, or when
+    LEDGER_IMPORT_KEEP_HOURS pass (a failed import keeps them until then, so that it can be retried).
+    """
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Waiting for your confirmation"
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed (nothing was imported)"
+        DISCARDED = "discarded", "Discarded (nothing was imported)"
+        EXPIRED = "expired", "Expired (nothing was imported)"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        OFX = "ofx", "OFX"
+
+    bank_account = parent_reference(BankAccount, related_name="imports")
+    file_format = models.CharField(max_length=3, choices=Format.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    size_bytes = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    first_date = models.DateField(null=True, blank=True)
+    last_date = models.DateField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # our own sentences only, never a value of the file
+    payload = SealedTextField(blank=True)  # the parsed rows (JSON) until imported, discarded or expired
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     db_index=False, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index("company", "bank_account", F("created_at").desc(), name="bankimport_company_account"),
+                   models.Index("company", "status", "created_at", name="bankimport_company_status")]
+
+    def __str__(self) -> str:
+        return f"Bank import #{self.pk}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.RUNNING}
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

@@ -27,3 +27,13 @@ urlpatterns += [
     path(f"{_invoice}pdf/", views.invoice_pdf_download, {"slug": "invoices"}, name="invoices-pdf"),
     path(f"{_invoice}send/", views.invoice_send, {"slug": "invoices"}, name="invoices-send"),
 ]
+
+# Bank statement imports (issue 14): ledger/import_views.py
+from ledger import import_views  # noqa: E402
+
+urlpatterns += [
+    path("c/<int:company_id>/bank-accounts/<int:pk>/import/", import_views.bank_import_upload,
+         name="bank-import-upload"),
+    path("c/<int:company_id>/bank-imports/<int:import_id>/", import_views.bank_import_detail,
+         name="bank-import-detail"),
+]

@@ -231,7 +231,17 @@ REGISTRY: dict[str, ModelPolicy] = {
         **keep("id", "company", "bank_account", "booked_on"),
         "description": pi(Category.FINANCIAL), "counterparty": pi(Category.IDENTITY),
         "amount": pi(Category.FINANCIAL),
+        # A digest of the row's date, amount and description (or its bank's FITID): goes with the row.
+        "import_fingerprint": pi(Category.FINANCIAL),
     }),
+    "ledger.BankImport": ModelPolicy(Scope.COMPANY, {
+        **keep("id", "company", "bank_account", "file_format", "status", "size_bytes", "rows_total", "rows_done",
+               "imported", "duplicates", "first_date", "last_date", "error", "created_at", "confirmed_at",
+               "started_at", "finished_at"),
+        "created_by": pi(Category.USAGE), "confirmed_by": pi(Category.USAGE),
+        # The uploaded statement's parsed rows: sealed, blanked once imported, discarded or expired.
+        "payload": pi(Category.FINANCIAL, encrypted=True),
+    }, "uploaded bank statements (import from external sources); the file itself is never stored"),
     # --- consent ------------------------------------------------------------------------------
     # A user's decisions go with the user, a company's with the company (consent_forget).
     "consent.ConsentEvent": ModelPolicy(Scope.USER, {

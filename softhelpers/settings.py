@@ -154,6 +154,9 @@ DATABASES = {
     "default": {**_db_config(_app_url), "ATOMIC_REQUESTS": True, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True},
     "owner": {**_db_config(_owner_url), "CONN_MAX_AGE": 0},
 }
+# A second connection of the app role, in autocommit, for progress that must show while the work it
+# reports is still one uncommitted transaction (a statement import: ledger.imports). Same database, same RLS.
+DATABASES["progress"] = {**DATABASES["default"], "ATOMIC_REQUESTS": False, "TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker ---------------------------------------------------------------------------------
@@ -187,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
     "inquiry-digest": {"task": "privacy.inquiry_digest", "schedule": crontab(hour=7, minute=0)},
     "erase-closed-inquiries": {"task": "privacy.erase_closed_inquiries", "schedule": crontab(hour=3, minute=30)},
     "notify-policy-changes": {"task": "privacy.notify_policy_changes", "schedule": crontab(hour=6, minute=0)},
+    "expire-bank-imports": {"task": "ledger.expire_bank_imports", "schedule": 3600.0},
 }
 
 # --- Caches (axes keeps its failure counters in the database, shared by all processes) ------
@@ -291,6 +295,11 @@ if PRODUCTION or env.str("PRIVACY_MASTER_KEY", default=""):
 else:
     PRIVACY_MASTER_KEYS = [line.strip() for line in _read_local(localservers.master_keys_path(VAR_DIR)).splitlines()
                            if line.strip()]
+# Bank statement uploads (ledger.imports): the largest file accepted, the most rows, and how long the
+# parsed rows of a preview not confirmed (or of a failed import) are kept before they are blanked.
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=50_000)
+LEDGER_IMPORT_KEEP_HOURS = env.int("LEDGER_IMPORT_KEEP_HOURS", default=24)
 PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
 PRIVACY_EXPORT_BATCH_ROWS = env.int("PRIVACY_EXPORT_BATCH_ROWS", default=2000)  # per short transaction
@@ -394,7 +403,8 @@ LOGGING = {
     "filters": {"personal_data": {"()": "privacy.log_scrubbing.PersonalDataFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # fontTools logs each invoice PDF's glyph names at INFO (which letters a name holds): never below WARNING.
+    # fontTools logs each invoice PDF's glyph names at INFO (which letters a name holds); ofxtools logs
+    # every tag and value of a parsed statement at DEBUG and INFO: never below WARNING.
     "loggers": {"axes": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
-                "fpdf": {"level": "WARNING"}},
+                "fpdf": {"level": "WARNING"}, "ofxtools": {"level": "WARNING"}},
 }

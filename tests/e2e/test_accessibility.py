@@ -29,7 +29,22 @@ def _signed_in_pages(acme) -> list[str]:
                                       ("edit", {"pk": record.pk}))]
     pages += [reverse(f"ledger:invoices-{view}", kwargs={"company_id": company, "pk": acme.invoice.pk})
               for view in ("print", "send")]  # issue 14: the invoice's print view and its send page
-    return pages
+    return pages + _bank_import_pages(acme)
+
+
+def _bank_import_pages(acme) -> list[str]:
+    """The statement upload form and a preview waiting for "Import N transactions" (issue 14)."""
+    from pathlib import Path
+
+    from accounts.tenancy import tenant_context
+    from ledger import imports
+
+    statement = (Path(__file__).resolve().parents[1] / "ledger" / "fixtures" / "statement.csv").read_bytes()
+    with tenant_context(acme.company.pk):
+        waiting = imports.upload_statement(company=acme.company, actor=acme.owner, bank_account=acme.bank_account,
+                                           data=statement)
+    return [reverse("ledger:bank-import-upload", kwargs={"company_id": acme.company.pk, "pk": acme.bank_account.pk}),
+            reverse("ledger:bank-import-detail", kwargs={"company_id": acme.company.pk, "import_id": waiting.pk})]
 
 
 def _violations(page, url: str) -> list[tuple[str, str, str, int]]:

@@ -21,8 +21,11 @@ def _pages(acme) -> list[str]:
                reverse("ledger:invoices-print", kwargs={"company_id": company, "pk": acme.invoice.pk}),
                reverse("ledger:invoices-send", kwargs={"company_id": company, "pk": acme.invoice.pk}),
                reverse("ledger:bank-transactions-detail", kwargs={"company_id": company, "pk": acme.bank_transaction.pk})]
+    from tests.e2e.test_accessibility import _bank_import_pages
+
+    details.append(reverse("ledger:bank-accounts-detail", kwargs={"company_id": company, "pk": acme.bank_account.pk}))
     return ["/companies/", f"/c/{company}/", f"/companies/{company}/manage/", f"/companies/{company}/export/",
-            "/accounts/consents/", "/privacy/", "/privacy/contact/", *ledger, *details]
+            "/accounts/consents/", "/privacy/", "/privacy/contact/", *ledger, *details, *_bank_import_pages(acme)]
 
 
 @pytest.mark.parametrize("width", [390, 360])

@@ -71,7 +71,7 @@ def test_pi_inventory_prints_table_and_json(capsys):
     data = json.loads(capsys.readouterr().out)
     summary = data["summary"]
     assert summary["fields"] == len(data["fields"]) == sum(len(p.fields) for p in registry.REGISTRY.values())
-    assert summary["encrypted"] == 8 and summary["personal"] > summary["encrypted"]
+    assert summary["encrypted"] == 9 and summary["personal"] > summary["encrypted"]  # 9th: BankImport.payload
     row = next(r for r in data["fields"] if r["model"] == "ledger.Contact" and r["field"] == "email")
     assert row == {"model": "ledger.Contact", "field": "email", "category": "contact", "personal": True,
                    "encrypted": True, "erasure": "delete row"}

@@ -22,7 +22,7 @@ from accounts.models import Membership
 from accounts.tenancy import tenant_context
 from consent import invitations
 from consent.models import Invitation
-from ledger.models import BankConnection
+from ledger.models import BankAccount, BankConnection
 from ledger.resources import BY_SLUG
 from privacy import exports
 from privacy import services as privacy_services
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.policy("RET-2"), pytest.mark.po
 
 METHODS = ("get", "post", "put", "patch", "delete")
 SPECIAL_MODELS = {"ledger:bank-connections-disconnect": BankConnection, "consent:invitation-resend": Invitation,
-                  "consent:invitation-revoke": Invitation}
+                  "consent:invitation-revoke": Invitation, "ledger:bank-import-upload": BankAccount}
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,18 @@ def _invitation(tenant: Tenant) -> Invitation:
                                            actor=tenant.owner)
 
 
+def _bank_import(tenant: Tenant) -> int:
+    """An upload of ``tenant`` waiting for confirmation (made once per test), its rows holding the tenant's secret."""
+    from ledger import imports
+    from ledger.models import BankImport
+
+    with tenant_context(tenant.company.pk):
+        found = BankImport.objects.filter(company=tenant.company).first()
+        statement = f"Date,Description,Amount\n2026-03-02,{tenant.contact.name} payment,10.00\n".encode()
+        return (found or imports.upload_statement(company=tenant.company, actor=tenant.owner,
+                                                  bank_account=tenant.bank_account, data=statement)).pk
+
+
 def _membership(tenant: Tenant) -> Membership:
     """A guest's membership of ``tenant`` (made once per test): the member routes' object."""
     found = Membership.objects.filter(company=tenant.company, role=Membership.Role.GUEST).first()
@@ -128,6 +140,8 @@ def _url(route: Route, company_id: int, objects: Tenant, *, own: bool = False) -
         model = route.model()
         assert model is not None, f"classify route {route.name}: which model does its pk name?"
         kwargs["pk"] = _invitation(objects).pk if model is Invitation else objects.objects()[model].pk
+    if "import_id" in route.params:
+        kwargs["import_id"] = _bank_import(objects)
     if "membership_id" in route.params:
         kwargs["membership_id"] = _membership(objects).pk
     return reverse(route.name, kwargs=kwargs)
