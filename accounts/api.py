@@ -5,7 +5,7 @@ from typing import cast
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.core.cache import caches
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from redis.exceptions import RedisError
@@ -64,7 +64,8 @@ class ObtainTokenView(APIView):
     @extend_schema(
         request=TokenRequestSerializer,
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField(),
-                                                            "expiry": serializers.DateTimeField()})},
+                                                            "expiry": serializers.DateTimeField()}),
+                   403: OpenApiResponse(description="The account holds API_TOKENS_PER_USER live tokens already.")},
     )
     def post(self, request: Request) -> Response:
         body = TokenRequestSerializer(data=request.data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
@@ -80,6 +80,10 @@ class OwnerOnlyMixin(CompanyScopedAPIMixin):
         return found
 
 
+_REFUSED = OpenApiResponse(description="Refused as the state stands: already invited, already a member, "
+                                       "or not pending any more (`detail` says which).")
+
+
 def _refusal(exc: Exception) -> Response:
     code = status.HTTP_429_TOO_MANY_REQUESTS if isinstance(exc, InvitationQuotaExceeded) else status.HTTP_409_CONFLICT
     return Response({"detail": str(exc)}, status=code)
@@ -94,7 +98,7 @@ class InvitationListView(OwnerOnlyMixin, APIView):
     def get(self, request: Request, company_id: int) -> Response:
         return Response(InvitationSerializer(selectors.pending_invitations(self.company), many=True).data)
 
-    @extend_schema(request=InvitationSerializer, responses={201: InvitationSerializer})
+    @extend_schema(request=InvitationSerializer, responses={201: InvitationSerializer, 409: _REFUSED})
     def post(self, request: Request, company_id: int) -> Response:
         body = InvitationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -110,7 +114,7 @@ class InvitationDetailView(OwnerOnlyMixin, APIView):
 
     serializer_class = InvitationSerializer
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 409: _REFUSED})
     def delete(self, request: Request, company_id: int, pk: int) -> Response:
         try:
             invitations.revoke(company=self.company, invitation=self.invitation(pk), actor=cast(User, request.user))
@@ -124,7 +128,7 @@ class InvitationResendView(OwnerOnlyMixin, APIView):
 
     serializer_class = InvitationSerializer
 
-    @extend_schema(request=None, responses=InvitationSerializer)
+    @extend_schema(request=None, responses={200: InvitationSerializer, 409: _REFUSED})
     def post(self, request: Request, company_id: int, pk: int) -> Response:
         try:
             sent = invitations.resend(company=self.company, invitation=self.invitation(pk),

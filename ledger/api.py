@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import routers, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
@@ -30,8 +30,9 @@ _REFUSED = inline_serializer("InvoiceNotSendable", {"detail": drf_serializers.Ch
 company_schema = extend_schema_view(
     list=extend_schema(parameters=[_COMPANY]),
     create=extend_schema(parameters=[_COMPANY]),
-    **{action: extend_schema(parameters=[_COMPANY, _ID])
-       for action in ("retrieve", "update", "partial_update", "destroy")},
+    **{action: extend_schema(parameters=[_COMPANY, _ID]) for action in ("retrieve", "update", "partial_update")},
+    destroy=extend_schema(parameters=[_COMPANY, _ID], responses={
+        204: None, 409: OpenApiResponse(description="Other records still refer to this one; remove those first.")}),
 )
 
 

@@ -25,9 +25,9 @@ OPERATIONS = {f"{op.method.upper()} {op.path}": op for op in
               (result.ok() for result in schemathesis.openapi.from_dict(_RAW).get_all_operations())}
 
 
-def _send(client, case, token: str):
+def _send(client, case, token: str | None):
     path = case.formatted_path + (f"?{urlencode(case.query, doseq=True)}" if case.query else "")
-    headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
     if case.body is None or isinstance(case.body, NotSet):
         return client.generic(case.method, path, **headers)
     if case.media_type == "application/json":
@@ -48,6 +48,9 @@ def test_api_never_answers_500(label, acme, client):
     _, token = AuthToken.objects.create(user=acme.owner)
     operation = OPERATIONS[label]
 
+    documented = set(_RAW["paths"][operation.path][operation.method.lower()]["responses"])
+    needs_login = _RAW["paths"][operation.path][operation.method.lower()].get("security") != [{}]
+
     @given(case=operation.as_strategy())
     @settings(max_examples=12, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
@@ -55,6 +58,12 @@ def test_api_never_answers_500(label, acme, client):
         if "company_id" in (case.path_parameters or {}):
             case.path_parameters["company_id"] = acme.company.pk
         response = _send(client, case, token)
+        # schemathesis' not_a_server_error and status_code_conformance, on Django's test client
         assert response.status_code < 500, (label, case.body, case.query, response.content[:300])
+        assert str(response.status_code) in documented, (label, response.status_code, response.content[:300])
+        if needs_login:  # its ignored_auth: the same request without credentials is refused
+            anonymous = _send(client, case, None)
+            unrouted = response.status_code == anonymous.status_code == 404  # a path no route matches
+            assert anonymous.status_code in (401, 403) or unrouted, (label, anonymous.status_code)
 
     check()
