@@ -180,6 +180,7 @@ class BankTransaction(TenantModel):
         indexes = [models.Index("company", F("booked_on").desc(), F("id").desc(), name="banktx_company_list"),
                    models.Index(fields=["company", "bank_account"], name="banktx_company_account"),
                    models.Index(fields=["company", "amount", "id"], name="banktx_company_amount"),
+                   models.Index(fields=["company", "description", "id"], name="banktx_company_description"),
                    GinIndex(SearchGrams("company", "description"), name="banktx_description_search"),
                    GinIndex(SearchGrams("company", "counterparty"), name="banktx_counterparty_search")]
 
