@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark against the local servers (or DATABASE_URL).
 
-``python -m bench purge`` runs only the named ones (rls_overhead, encryption, seeding, purge).
+``python -m bench purge`` runs only the named ones (rls_overhead, encryption, seeding, purge, finding).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-BENCHMARKS = ["rls_overhead", "encryption", "seeding", "purge"]
+BENCHMARKS = ["rls_overhead", "encryption", "seeding", "purge", "finding"]
 
 
 def main() -> None:

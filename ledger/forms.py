@@ -6,6 +6,10 @@ from typing import Any, cast
 
 from babel.numbers import get_currency_precision, get_currency_symbol
 from django import forms
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from accounts.models import Company
 from ledger import money, selectors
@@ -17,6 +21,78 @@ class ByNameChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
+
+
+class ContactPicker(forms.Widget):
+    """A text box that finds a contact as you type (static/contact_picker.js), with the chosen id beside it.
+
+    Without JavaScript the person types a name and saves: ``ContactField`` takes the contact whose
+    name it is, or offers the matching ones to choose from (``candidates``). The chosen contact's
+    name is looked up by id for display; the company's contacts are never all rendered.
+    """
+
+    template_name = "ledger/_contact_picker.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.queryset: QuerySet[Contact] = Contact.objects.none()
+        self.lookup_url = ""
+        self.candidates: list[tuple[int, str]] = []
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        # The site's template engine, not the form renderer's own (which does not see templates/).
+        return render_to_string(self.template_name, self.get_context(name, value, attrs))
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> dict[str, str]:
+        chosen = [value for value in data.getlist(name) if value] if hasattr(data, "getlist") else [data.get(name)]
+        return {"id": str(chosen[-1]) if chosen and chosen[-1] else "", "text": str(data.get(f"{name}_search", ""))}
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and f"{name}_search" not in data
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        chosen, text = (value.get("id", ""), value.get("text", "")) if isinstance(value, dict) else (value, None)
+        contact_name = ""
+        if chosen not in (None, "") and str(chosen).isdigit():
+            contact_name = self.queryset.filter(pk=int(chosen)).values_list("name", flat=True).first() or ""
+        if not contact_name:
+            chosen = ""
+        help_id = f"{context['widget']['attrs'].get('id', name)}_help"
+        described = context["widget"]["attrs"].get("aria-describedby", "")
+        context["widget"]["attrs"]["aria-describedby"] = f"{described} {help_id}".strip()
+        context["widget"].update(contact_id=chosen or "", text=contact_name or text or "", lookup_url=self.lookup_url,
+                                 candidates=self.candidates, help_id=help_id)
+        return context
+
+
+class ContactField(forms.ModelChoiceField):
+    """The invoice's contact: an id of this company's contacts (validated against the queryset), or a name."""
+
+    widget = ContactPicker
+    company: Company | None = None  # set by the form: the no-JavaScript search looks in this company
+    default_error_messages = {
+        **forms.ModelChoiceField.default_error_messages,
+        "choose": "Several contacts match “%(text)s”: choose one.",
+        "unknown": "No contact is named “%(text)s”. Type part of a name and choose one, or add the contact first.",
+    }
+
+    def clean(self, value: Any) -> Contact | None:
+        if not isinstance(value, dict):
+            return super().clean(value)
+        if value["id"] or not value["text"].strip():
+            return super().clean(value["id"])
+        text = " ".join(value["text"].split())
+        queryset = cast(QuerySet[Contact], self.queryset)
+        named = list(queryset.filter(name__iexact=text)[:2])
+        if len(named) == 1:
+            return named[0]
+        picker = cast(ContactPicker, self.widget)
+        picker.candidates = (selectors.contact_lookup(company=self.company, term=text, limit=20)
+                             if self.company is not None else [])
+        if not picker.candidates:
+            raise forms.ValidationError(self.error_messages["unknown"], code="unknown", params={"text": text})
+        raise forms.ValidationError(self.error_messages["choose"], code="choose", params={"text": text})
 
 
 class CompanyScopedModelForm(forms.ModelForm):
@@ -41,6 +117,11 @@ class InvoiceForm(CompanyScopedModelForm):
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, company=company, **kwargs)
         self.company = company
+        contact = cast(ContactField, self.fields["contact"])
+        contact.company = company
+        picker = cast(ContactPicker, contact.widget)
+        picker.queryset = cast(QuerySet[Contact], contact.queryset)
+        picker.lookup_url = reverse("ledger:contacts-lookup", kwargs={"company_id": company.pk})
 
     def clean_number(self) -> str:
         """The company is not a form field, so Django skips the unique constraint: ask here (the database stays the wall)."""
@@ -55,7 +136,7 @@ class InvoiceForm(CompanyScopedModelForm):
     class Meta:
         model = Invoice
         fields = ["contact", "number", "issue_date", "due_date", "status", "currency", "notes"]
-        field_classes = {"contact": ByNameChoiceField}
+        field_classes = {"contact": ContactField}
         widgets = {
             "issue_date": forms.DateInput(attrs={"type": "date"}),
             "due_date": forms.DateInput(attrs={"type": "date"}),

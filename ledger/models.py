@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from accounts.tenancy import TenantModel, parent_reference
 from ledger import money
+from ledger.search import SearchGrams
 from privacy.fields import SealedCharField, SealedEmailField, SealedFieldsModel, SealedTextField
 
 
@@ -34,7 +36,8 @@ class Contact(SealedFieldsModel, TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "id"], name="ledger_contact_company_id_id_uniq")]
-        indexes = [models.Index(fields=["company", "name"], name="contact_company_name")]
+        indexes = [models.Index(fields=["company", "name", "id"], name="contact_company_name_id"),
+                   GinIndex(SearchGrams("company", "name"), name="contact_name_search")]  # ledger/search.py
 
     def __str__(self) -> str:
         return f"Contact #{self.pk}"
@@ -103,6 +106,8 @@ class Invoice(ConstraintErrorsOnFields, TenantModel):
         ]
         indexes = [models.Index("company", F("issue_date").desc(), F("id").desc(), name="invoice_company_list"),
                    models.Index(fields=["company", "contact"], name="invoice_company_contact"),
+                   models.Index(fields=["company", "status", "id"], name="invoice_company_status"),
+                   GinIndex(SearchGrams("company", "number"), name="invoice_number_search"),
                    # ledger_statistic counts each company's invoices created in a day (privacy.statistics).
                    models.Index(fields=["company", "created_at"], name="invoice_company_created")]
 
@@ -192,7 +197,11 @@ class BankTransaction(TenantModel):
                                                condition=~models.Q(import_fingerprint=""),
                                                name="banktx_import_fingerprint_unique")]
         indexes = [models.Index("company", F("booked_on").desc(), F("id").desc(), name="banktx_company_list"),
-                   models.Index(fields=["company", "bank_account"], name="banktx_company_account")]
+                   models.Index(fields=["company", "bank_account"], name="banktx_company_account"),
+                   models.Index(fields=["company", "amount", "id"], name="banktx_company_amount"),
+                   models.Index(fields=["company", "description", "id"], name="banktx_company_description"),
+                   GinIndex(SearchGrams("company", "description"), name="banktx_description_search"),
+                   GinIndex(SearchGrams("company", "counterparty"), name="banktx_counterparty_search")]
 
     def __str__(self) -> str:
         return f"Bank transaction #{self.pk}"

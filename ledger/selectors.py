@@ -13,6 +13,7 @@ from django.http import Http404
 
 from accounts.models import Company
 from accounts.tenancy import TenantModel
+from ledger import search
 from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice, InvoiceLine
 
 T = TypeVar("T", bound=TenantModel)
@@ -21,6 +22,19 @@ _MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 def contacts(*, company: Company) -> QuerySet[Contact]:
     return Contact.objects.filter(company=company).order_by("name", "id")
+
+
+def contact_lookup(*, company: Company, term: str, limit: int) -> list[tuple[int, str]]:
+    """(id, name) of up to ``limit`` contacts whose name matches ``term`` (``ledger.search``), by name.
+
+    An empty term gives the first contacts by name. Served by the name's gram index (the id lookup)
+    and the (company, name, id) index: two queries whatever the company's size.
+    """
+    found = contacts(company=company)
+    term = search.normalise(term)
+    if term:
+        found = found.filter(search.matches(Contact, "name", term))
+    return list(found.values_list("id", "name")[:limit])
 
 
 def invoices(*, company: Company) -> QuerySet[Invoice]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("c/<int:company_id>/", views.company_home, name="company-home"),
     path("c/<int:company_id>/bank-connections/<int:pk>/disconnect/", views.bank_connection_disconnect,
          name="bank-connections-disconnect"),
+    path("c/<int:company_id>/contacts/lookup/", views.contact_lookup, name="contacts-lookup"),
 ]
 for resource in RESOURCES:
     base = f"c/<int:company_id>/{resource.slug}/"

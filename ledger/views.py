@@ -6,18 +6,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Model
 from django.forms import BaseFormSet, ModelForm
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import WRITER_ROLES, CompanyRequest, company_view
-from ledger import invoice_pdf, invoicing, selectors, services
+from ledger import invoice_pdf, invoicing, paging, selectors, services
 from ledger.exceptions import RecordInUse
+from ledger.filters import Finder
 from ledger.forms import (
     BaseInvoiceLineFormSet,
     CompanyScopedModelForm,
@@ -29,6 +29,7 @@ from ledger.models import BankConnection, Invoice
 from ledger.resources import BY_SLUG, RESOURCES, Resource
 
 PAGE_SIZE = 50
+LOOKUP_SIZE = 20
 
 
 def _resource(slug: str) -> Resource:
@@ -53,9 +54,72 @@ def company_home(request: CompanyRequest) -> HttpResponse:
 
 @company_view()
 def record_list(request: CompanyRequest, slug: str) -> HttpResponse:
+    """A list with its search, filters and sortable columns (``resource.finder``), paged by cursor.
+
+    A bad filter value is shown on its field and ignored; an unknown sort or a stale cursor
+    falls back to the default with a message (the API answers those with a 400).
+    """
     resource = _resource(slug)
-    page = Paginator(resource.for_company(request.company), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "ledger/record_list.html", _context(request, resource, page=page))
+    finder = resource.finder(request.GET, queryset=resource.for_company(request.company), company=request.company)
+    finder.form.is_valid()
+    if "sort" in finder.form.errors:
+        messages.info(request, "This list cannot be sorted that way; it is sorted as usual.")
+    records = finder.qs
+    raw_cursor = request.GET.get("cursor")
+    try:
+        cursor = paging.Cursor.decode(raw_cursor) if raw_cursor else None
+        page = paging.keyset_page(records, order=finder.order, cursor=cursor, size=PAGE_SIZE)
+    except (paging.InvalidCursor, paging.CursorGone):
+        messages.info(request, "That page is no longer there; here is the first page.")
+        page = paging.keyset_page(records, order=finder.order, cursor=None, size=PAGE_SIZE)
+    count, capped = paging.capped_count(records)
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    filter_fields = [field for field in finder.form if field.name != "sort"]
+    for field in filter_fields:
+        if field.name == "search":
+            field.field.widget.attrs["aria-describedby"] = "search-help"
+    return render(request, "ledger/record_list.html", _context(
+        request, resource, page=page, finder=finder, filter_fields=filter_fields,
+        filtering=any(finder.form.cleaned_data.get(field.name) not in (None, "") for field in filter_fields),
+        headers=_headers(resource, finder, params),
+        count=f"More than {count:,} results" if capped else f"{count:,} result{'' if count == 1 else 's'}",
+        next_url=_with(params, cursor=page.next), previous_url=_with(params, cursor=page.previous),
+        sort_value="" if finder.sort == finder.default_sort else finder.sort,
+    ))
+
+
+def _with(params: QueryDict, *, cursor: paging.Cursor | None = None, sort: str | None = None) -> str:
+    changed = params.copy()
+    if sort is not None:
+        changed["sort"] = sort
+    if cursor is not None:
+        changed["cursor"] = cursor.encode()
+    return f"?{changed.urlencode()}"
+
+
+def _headers(resource: Resource, finder: Finder, params: QueryDict) -> list[dict[str, Any]]:
+    """Each column's header: a link that sorts by it (the other way when it is the current sort)."""
+    by_column = {key.column: name for name, key in finder.sorts.items() if key.column}
+    current = finder.sort
+    headers = []
+    for label, path in resource.columns:
+        name = by_column.get(path)
+        header: dict[str, Any] = {"label": label, "numeric": path in resource.numeric, "url": None, "sort": None}
+        if name is not None:
+            header["sort"] = {name: "ascending", f"-{name}": "descending"}.get(current)
+            header["url"] = _with(params, sort=f"-{name}" if current == name else name)
+        headers.append(header)
+    return headers
+
+
+@company_view()
+def contact_lookup(request: CompanyRequest) -> JsonResponse:
+    """The contact picker's source: at most 20 of this company's contacts matching ``q``, by name."""
+    found = selectors.contact_lookup(company=request.company, term=request.GET.get("q", ""), limit=LOOKUP_SIZE)
+    response = JsonResponse({"results": [{"id": pk, "name": name} for pk, name in found]})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @company_view()

@@ -32,7 +32,8 @@ SQL_SHAPE = re.compile(r"^\s*(?P<verb>\w+)\b.*?\b(?:FROM|INTO|UPDATE|TABLE)\s+\"
 def _personal_keys() -> re.Pattern[str]:
     from privacy.registry import personal_field_names
 
-    names = "|".join(sorted(map(re.escape, personal_field_names() | {"password", "token", "credentials"}),
+    # "search" and "q": what a person typed to find a contact or a payment is taken for a name (issue 14).
+    names = "|".join(sorted(map(re.escape, personal_field_names() | {"password", "token", "credentials", "search", "q"}),
                             key=len, reverse=True))
     # "[redacted]" first: a record passing two handlers is scrubbed twice and must stay the same.
     value = r"""(?:\[redacted\]|'[^']*'|"[^"]*"|b'[^']*'|[^\s,;)}\]]+)"""

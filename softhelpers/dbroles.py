@@ -30,6 +30,8 @@ PURGE_APP_FUNCTIONS = ["retention_purge_rows(bigint, regclass, integer)",
                        "consent_forget(bigint, bigint[])"]  # consent/forget.sql
 # Anonymous counts across companies for privacy.statistics (ledger/ and consent/statistics.sql): numbers only.
 STATISTICS_APP_FUNCTIONS = ["ledger_statistic(text, date, date)", "consent_statistic(text, date, date)"]
+# The ledger search's id lookup (ledger/search.py): the current company's ids only.
+SEARCH_APP_FUNCTIONS = ["ledger_search_ids(text, text, integer)"]
 
 
 def ensure_app_role(*, using: str = "owner", password: str = "") -> bool:
@@ -62,7 +64,7 @@ def grant_app_privileges(*, using: str = "owner") -> None:
         cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA keystore TO {}").format(user))
         for function in KEYSTORE_APP_FUNCTIONS:
             cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION keystore.{} TO {}").format(sql.SQL(function), user))
-        for function in PURGE_APP_FUNCTIONS + STATISTICS_APP_FUNCTIONS:
+        for function in PURGE_APP_FUNCTIONS + STATISTICS_APP_FUNCTIONS + SEARCH_APP_FUNCTIONS:
             cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION public.{} TO {}").format(sql.SQL(function), user))
         for table in sorted(APPEND_ONLY_TABLES):
             cursor.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), user))

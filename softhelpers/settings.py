@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",  # its templates render the filter form of the browsable API
     "axes",
     "django_otp",  # two-factor sign-in (accounts.two_factor): TOTP apps and one-time recovery codes
     "django_otp.plugins.otp_totp",

@@ -492,7 +492,7 @@ def test_api_send_is_404_for_another_company_and_403_for_a_guest(acme, globex, g
 def test_the_send_action_is_in_the_openapi_schema(acme, alice_client):
     schema = alice_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     operation = schema["paths"]["/api/v1/companies/{company_id}/invoices/{id}/send/"]["post"]
-    assert set(operation["responses"]) == {"202", "404", "409"}
+    assert {"202", "404", "409"} <= set(operation["responses"])  # and the errors every operation documents
     assert "requestBody" not in operation and operation["summary"] == "Send to contact"
 
 
