@@ -30,29 +30,37 @@ def place_of(instance: models.Model, field_name: str) -> crypto.Place:
     return crypto.Place(instance.company_id, instance._meta.label, field_name, instance.pk)  # type: ignore[attr-defined]
 
 
-def open_value(sealed: bytes, *, place: crypto.Place) -> str:
-    if not sealed:
-        return ""
-    key = keys.key_by_id(place[0], crypto.key_id_of(sealed))
-    return crypto.open_sealed(sealed, key=key, place=place, checked=True)
-
-
-_MISSING = object()
 
 
 class _SealedAttribute(DeferredAttribute):
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         if instance is None:
             return self
-        value = instance.__dict__.get(self.field.attname, _MISSING)
-        if value is _MISSING:  # deferred: let Django load it
+        try:
+            value = instance.__dict__[self.attname]
+        except KeyError:  # deferred: let Django load it
             value = super().__get__(instance, cls)
-        if isinstance(value, Sealed):
-            if value.plaintext is None:
-                place = crypto.Place(instance.company_id, self.label, self.field.name, instance.pk)
-                value.plaintext = open_value(value, place=place)
-            return value.plaintext
+        if value.__class__ is Sealed:  # runs for every read: no isinstance, no extra calls
+            text = value.plaintext
+            if text is None:
+                text = value.plaintext = self._open(value, instance.company_id, instance.pk) if value else ""
+            return text
         return value
+
+    @cached_property
+    def attname(self) -> str:
+        return str(self.field.attname)
+
+    def _open(self, sealed: bytes, company_id: int, row_id: int) -> str:
+        """The fused read path: the associated data's constant part once per company, the key by its id."""
+        prefix = self._prefixes.get(company_id)
+        if prefix is None:
+            prefix = self._prefixes[company_id] = crypto.place_prefix(company_id, self.label, self.field.name)
+        return crypto.open_at(sealed, keys.key_by_id, company_id, prefix, row_id)
+
+    @cached_property
+    def _prefixes(self) -> dict[int, bytes]:
+        return {}
 
     @cached_property
     def label(self) -> str:

@@ -358,9 +358,9 @@ def test_the_contacts_email_is_opened_only_by_the_delivery(acme, monkeypatch):
 
     invoice = _invoice(acme)
     opened: list[tuple[str, str]] = []
-    real = fields.open_value
-    monkeypatch.setattr(fields, "open_value", lambda sealed, *, place: opened.append(place[1:3]) or real(
-        sealed, place=place))
+    real = fields._SealedAttribute._open  # every read of a sealed attribute opens through here
+    monkeypatch.setattr(fields._SealedAttribute, "_open", lambda self, sealed, company_id, row_id: opened.append(
+        (self.label, self.field.name)) or real(self, sealed, company_id, row_id))
     invoicing.send_invoice(company=acme.company, actor=acme.owner, invoice=invoice)
     assert ("ledger.Contact", "email") not in opened
     outbox.sweep()

@@ -131,3 +131,20 @@ def test_loaded_value_stays_sealed_until_read_and_saves_without_resealing(acme):
         contact.name = "Renamed"
         contact.save()
         assert _raw(acme.company.pk, "ledger_contact", "email", contact.pk) == before
+
+
+@pytest.mark.policy("RET-2")
+def test_the_fused_read_path_opens_exactly_what_the_general_one_does(acme):
+    """Issue 16: ``open_at`` (every attribute read) binds the same place as ``open_sealed``; no guarantee is lost."""
+    with tenant_context(acme.company.pk):
+        key = keys.active_key(acme.company.pk)
+        place = crypto.Place(acme.company.pk, "ledger.Contact", "email", 4242)
+        sealed = crypto.seal("zoë@example.com", key=key, place=place)
+        prefix = crypto.place_prefix(acme.company.pk, "ledger.Contact", "email")
+        assert crypto.open_at(sealed, keys.key_by_id, acme.company.pk, prefix, 4242) == "zoë@example.com"
+        assert crypto.open_sealed(sealed, key=key, place=place) == "zoë@example.com"
+        for wrong_prefix, row in ((prefix, 4243), (crypto.place_prefix(acme.company.pk, "ledger.Contact", "phone"), 4242)):
+            with pytest.raises(crypto.DecryptionError):
+                crypto.open_at(sealed, keys.key_by_id, acme.company.pk, wrong_prefix, row)
+        with pytest.raises(crypto.DecryptionError):
+            crypto.open_at(sealed[:10], keys.key_by_id, acme.company.pk, prefix, 4242)
