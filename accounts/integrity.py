@@ -38,7 +38,9 @@ def as_validation_error(exc: IntegrityError, model: type[models.Model]) -> Valid
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.name == name:
             fields = [f for f in constraint.fields if f != "company"] or list(constraint.fields)
-            field = getattr(model, "CONSTRAINT_FIELDS", {}).get(constraint.violation_error_code, fields[-1])
+            field = getattr(model, "CONSTRAINT_FIELDS", {}).get(constraint.violation_error_code)
+            if field is None:
+                field = fields[-1] if fields else "__all__"  # a constraint of expressions: not one field's
             message = constraint.violation_error_message
             if message == constraint.default_violation_error_message:
                 message = f"A {model._meta.verbose_name} with this {field.replace('_', ' ')} already exists."

@@ -43,8 +43,13 @@ ACCOUNT_WAITS = ("Too many wrong passwords for this account from several places.
                  "from a browser you have used before, or reset your password.")
 
 
-def _mark(user_id: int) -> str:
-    return salted_hmac(_DEVICE_SALT, str(user_id)).hexdigest()[:24]
+DEVICE_FAILURE_RATE = "5/15m"  # wrong passwords through one known browser before it is treated as unknown
+
+
+def _mark(user: User) -> str:
+    """A keyed hash of the account's session auth hash: a password change or a two-factor change
+    (``User.session_epoch``) makes every browser unknown again."""
+    return salted_hmac(_DEVICE_SALT, user.get_session_auth_hash()).hexdigest()[:24]
 
 
 def _marks(request: HttpRequest) -> list[str]:
@@ -59,12 +64,25 @@ def _marks(request: HttpRequest) -> list[str]:
 
 
 def is_known_device(request: HttpRequest, identifier: str) -> bool:
-    """Whether this browser has signed in to the account of ``identifier`` (an email) before."""
+    """Whether this browser has signed in to the account of ``identifier`` (an email) before, since
+    its password and two-factor last changed, and has not sent ``DEVICE_FAILURE_RATE`` wrong passwords since."""
     marks = _marks(request)
     if not marks:
         return False
-    user_id = User.objects.filter(email__iexact=identifier).values_list("pk", flat=True).first()
-    return user_id is not None and _mark(user_id) in marks
+    user = User.objects.filter(email__iexact=identifier).only("pk", "password", "session_epoch").first()
+    return user is not None and _mark(user) in marks and not _device_waits(request, identifier)
+
+
+def _device_waits(request: HttpRequest, identifier: str, *, count_failure: bool = False) -> bool:
+    """A copied known-device cookie gives no more guesses than one address does."""
+    key = salted_hmac("accounts.login-device", f"{identifier}|{request.COOKIES.get(settings.ACCOUNTS_KNOWN_DEVICE_COOKIE)}"
+                      ).hexdigest()
+    try:
+        usage = get_usage(request, group="accounts.login-device", key=lambda group, req: key,
+                          rate=DEVICE_FAILURE_RATE, increment=count_failure)
+    except (RedisError, OSError):
+        return True  # unknown is the safe side: the account-wide tier applies
+    return usage is not None and usage["count"] >= usage["limit"]
 
 
 def _account_key(identifier: str) -> str:
@@ -119,14 +137,15 @@ def _count_failure(sender: object, credentials: dict[str, Any], request: HttpReq
     identifier = login_identifier(request, credentials) if request is not None else None
     if request is None or not identifier or getattr(request, "account_waits", False):
         return
-    if not is_known_device(request, identifier):
-        account_waits(request, identifier, count_failure=True)
+    if is_known_device(request, identifier):
+        _device_waits(request, identifier, count_failure=True)
+    account_waits(request, identifier, count_failure=True)
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.login_limits.remember_device")
 def _remember(sender: object, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None:
-        request.remember_device = user.pk  # type: ignore[attr-defined]  # the middleware sets the cookie
+        request.remember_device = user  # type: ignore[attr-defined]  # the middleware sets the cookie
 
 
 def known_device_cookie(get_response: Any) -> Any:
@@ -134,9 +153,10 @@ def known_device_cookie(get_response: Any) -> Any:
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
         response = get_response(request)
-        user_id = getattr(request, "remember_device", None)
-        if user_id is not None:
-            marks = [_mark(user_id), *[m for m in _marks(request) if m != _mark(user_id)]][:_MARKS_KEPT]
+        user = getattr(request, "remember_device", None)
+        if user is not None:
+            mark = _mark(user)
+            marks = [mark, *[m for m in _marks(request) if m != mark]][:_MARKS_KEPT]
             response.set_cookie(settings.ACCOUNTS_KNOWN_DEVICE_COOKIE, signing.dumps(marks, salt=_DEVICE_SALT),
                                 max_age=settings.ACCOUNTS_KNOWN_DEVICE_DAYS * 86400, httponly=True,
                                 secure=settings.SESSION_COOKIE_SECURE, samesite="Lax")

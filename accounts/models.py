@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class UserManager(BaseUserManager["User"]):
@@ -31,6 +32,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # When the user proved the address (accounts.verification); Shutdown Company and the export wait for it.
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Moves when two-factor sign-in is turned on or off: every other session of the user ends, as
+    # after a password change (it is part of the session's auth hash), and known devices are forgotten.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -44,6 +48,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's hash of the password, with ``session_epoch`` in it once that has moved."""
+        if not self.session_epoch:  # sessions made before the epoch existed stay valid
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, f"{self.password}|{self.session_epoch}", secret=secret,
+                           algorithm="sha256").hexdigest()
 
 
 class Company(models.Model):

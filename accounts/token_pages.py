@@ -31,9 +31,11 @@ def tokens(request: AuthenticatedRequest) -> HttpResponse:
 
 
 class LogoutView(auth_views.LogoutView):
-    """Django's logout, and the browser drops this site's cache, cookies and storage (Clear-Site-Data)."""
+    """Django's logout (it deletes the session cookie), and the browser drops this site's cache and
+    storage (Clear-Site-Data). Not "cookies": that would forget the known-device mark and the
+    analytics choice, which outlive a session on purpose."""
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
-        response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+        response["Clear-Site-Data"] = '"cache", "storage"'
         return response

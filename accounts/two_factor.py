@@ -28,13 +28,16 @@ from urllib.parse import quote, urlencode
 
 import qrcode
 import qrcode.image.svg
+from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import api_tokens
 from accounts.audit import record_event
 from accounts.exceptions import TooManyCodeAttempts, WrongCode
 from accounts.models import AuditEvent, User
@@ -98,10 +101,23 @@ def confirm_setup(*, request: HttpRequest, user: User, token: str) -> list[str]:
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = _new_recovery_codes(user)
+        ended = _end_other_sign_ins(user)
         record_event(event=AuditEvent.Event.TWO_FACTOR_ENABLED, company_id=None, actor_id=user.pk, subject=user,
-                     data={"recovery_codes": len(codes)})
+                     data={"recovery_codes": len(codes), "api_tokens_ended": ended})
+    update_session_auth_hash(request, user)  # this session stays; every other one ends at its next request
     otp_login(request, device)
     return codes
+
+
+def _end_other_sign_ins(user: User) -> int:
+    """Sessions, API tokens and known devices made before the change: they never passed this second step.
+
+    Moving ``session_epoch`` changes the session auth hash (and the known-device mark built on it).
+    Returns the API tokens ended.
+    """
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    return api_tokens.revoke(user=user)
 
 
 def verify(*, user: User, token: str, how: str) -> Device:
@@ -142,13 +158,17 @@ def regenerate_codes(*, user: User) -> list[str]:
     return codes
 
 
-def turn_off(*, user: User, token: str) -> None:
-    """With a current code (the caller checked the password): every device of the user goes."""
+def turn_off(*, request: HttpRequest, user: User, token: str) -> None:
+    """With a current code (the caller checked the password): every device of the user goes, and every
+    other session and API token with them (a thief in another session must not keep what the owner ended)."""
     verify(user=user, token=token, how="turn_off")
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        record_event(event=AuditEvent.Event.TWO_FACTOR_DISABLED, company_id=None, actor_id=user.pk, subject=user)
+        ended = _end_other_sign_ins(user)
+        record_event(event=AuditEvent.Event.TWO_FACTOR_DISABLED, company_id=None, actor_id=user.pk, subject=user,
+                     data={"api_tokens_ended": ended})
+    update_session_auth_hash(request, user)
 
 
 def forget(*, user_ids: Collection[int]) -> int:

@@ -289,7 +289,7 @@ def two_factor_off(request: AuthenticatedRequest) -> HttpResponseBase:
     form = TurnOffForm(request, request.POST, prefix="off")
     if form.is_valid():
         try:
-            two_factor.turn_off(user=request.user, token=form.cleaned_data["otp_token"])
+            two_factor.turn_off(request=request, user=request.user, token=form.cleaned_data["otp_token"])
         except WrongCode as exc:
             form.add_error("otp_token", str(exc))
         except TooManyCodeAttempts as exc:

@@ -53,10 +53,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:company-selection")
     form = SignUpForm(request.POST or None)
     consents = MessageConsentsForm(request.POST or None)
-    if request.method == "POST" and login_limits.signup_limited(request):
+    valid = request.method == "POST" and form.is_valid() and consents.is_valid()
+    if valid and login_limits.signup_limited(request):  # only complete sign-ups count: typos do not use it up
         form.add_error(None, "Too many sign-ups from your network in the last hour. Try again later.")
         return render(request, "accounts/signup.html", {"form": form, "consents": consents}, status=429)
-    if request.method == "POST" and form.is_valid() and consents.is_valid():
+    if valid:
         try:
             with transaction.atomic():
                 user = account_services.sign_up(**form.cleaned_data)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from functools import cache
 from typing import Any, cast
 
@@ -162,9 +162,11 @@ class InvoiceLineForm(forms.Form):
         try:
             quantity = Decimal(str(self["quantity"].value()).strip())
             unit_price = Decimal(str(self["unit_price"].value()).strip())
-        except (InvalidOperation, ValueError):
+            if not (quantity.is_finite() and unit_price.is_finite()):
+                return None
+            return quantity * unit_price
+        except (DecimalException, ValueError):  # 9e999999 × 9e999999 overflows: no amount to show
             return None
-        return quantity * unit_price if quantity.is_finite() and unit_price.is_finite() else None
 
     @property
     def amount(self) -> Decimal | None:
@@ -172,7 +174,7 @@ class InvoiceLineForm(forms.Form):
         product = self.product
         try:
             return None if product is None else product.quantize(Decimal("0.01"))
-        except InvalidOperation:  # more digits than a Decimal holds: the form refuses it anyway
+        except DecimalException:  # more digits than a Decimal holds: the form refuses it anyway
             return None
 
 
@@ -191,7 +193,10 @@ class BaseInvoiceLineFormSet(forms.BaseFormSet):
     @property
     def total(self) -> Decimal:
         """The lines' total as typed, summed unrounded like the saved invoice's total (``selectors.invoices``)."""
-        return sum((form.product for form in self.forms if form.product is not None), Decimal("0"))
+        try:
+            return sum((form.product for form in self.forms if form.product is not None), Decimal("0"))
+        except DecimalException:  # lines that overflow together: the form refuses them anyway
+            return Decimal("0")
 
 
 # validate_max: a tampered TOTAL_FORMS above 200 is an error on the form, not 200 silently kept lines.

@@ -54,7 +54,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 class InvoiceSerializer(CompanyScopedSerializer):
     # (the stubs do not know many=True passes these to the ListSerializer)
     lines = InvoiceLineSerializer(many=True, min_length=1, max_length=MAX_INVOICE_LINES)  # type: ignore[call-arg]
-    total = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+    # No digit limit when shown: the bounds stop new oversized lines, and a row from before them must not 500 the list.
+    total = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
 
     class Meta:
         model = Invoice

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
 from ledger.imports.services import RUN_TASK, expire_imports, run_import
 
 
-@shared_task(name=RUN_TASK, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
-             max_retries=5)
+@shared_task(name=RUN_TASK, acks_late=True)
 def run_bank_import_task(*, company_id: int, import_id: int) -> None:
-    """Import one confirmed statement, every row or none; a no-op for an import already finished."""
+    """Import one confirmed statement, every row or none; a no-op for an import already finished.
+
+    A failure (a database error too) rolls every row back and marks the import failed; the owner's
+    "Try again" starts it anew (no silent retries here).
+    """
     run_import(company_id=company_id, import_id=import_id)
 
 

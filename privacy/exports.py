@@ -140,9 +140,18 @@ def build_export(*, company_id: int, export_id: int, now: datetime | None = None
 
 
 def _claim_attempt(export: DataExport, now: datetime) -> int | None:
-    """Take the next attempt; past ``PRIVACY_EXPORT_MAX_ATTEMPTS`` the export fails instead (None)."""
+    """Take the next attempt, or None: another build is alive (running, with a fresh heartbeat), or,
+    past ``PRIVACY_EXPORT_MAX_ATTEMPTS``, the export fails instead.
+
+    A duplicate start (a redelivered task, a second sweep) thus steps aside instead of superseding
+    a healthy build and using up its attempts.
+    """
     job, _ = ExportJob.objects.select_for_update().get_or_create(
         export_id=export.pk, defaults={"company_id": export.company_id, "heartbeat_at": now})
+    export.refresh_from_db(fields=["status"])  # as it is now that we hold the job's lock
+    alive_since = now - timedelta(minutes=settings.PRIVACY_EXPORT_STALL_MINUTES)
+    if export.status == DataExport.Status.RUNNING and job.attempt and job.heartbeat_at > alive_since:
+        return None
     if job.attempt >= settings.PRIVACY_EXPORT_MAX_ATTEMPTS:
         fail_export(company_id=export.company_id, export_id=export.pk, attempt=job.attempt)
         return None

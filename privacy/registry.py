@@ -131,7 +131,7 @@ REGISTRY: dict[str, ModelPolicy] = {
     }, "one-time recovery codes (two-factor sign-in), deleted when used"),
     # --- accounts -----------------------------------------------------------------------------
     "accounts.User": ModelPolicy(Scope.USER, {
-        **keep("id", "is_superuser", "is_active", "is_staff", "groups", "user_permissions"),
+        **keep("id", "session_epoch", "is_superuser", "is_active", "is_staff", "groups", "user_permissions"),
         "password": pi(Category.CREDENTIALS, erasure=Erasure.ANONYMISE),
         "email": pi(Category.CONTACT, erasure=Erasure.ANONYMISE),
         "full_name": pi(Category.IDENTITY, erasure=Erasure.ANONYMISE),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import outbox
 from accounts import services as account_services
 from accounts.audit import record_event
-from accounts.models import AuditEvent, Company, User
+from accounts.models import AuditEvent, Company, OutboxMessage, User
 from accounts.tenancy import tenant_context, tenant_service
 from privacy import exports
 from privacy.exceptions import ExportUnavailable
@@ -143,13 +143,21 @@ def _recover(*, company_id: int, export_id: int, horizon: datetime, now: datetim
         if export is None:  # it ended without its job row (an older version): nothing to watch
             job.delete()
             return
+        job.heartbeat_at = now
+        job.save(update_fields=["heartbeat_at"])
+        if export.status == DataExport.Status.PENDING and _start_still_queued(export_id):
+            return  # not stalled: its start waits in the outbox (the broker is behind)
         for path in exports.partial_files(export):
             path.unlink(missing_ok=True)
         if job.attempt >= settings.PRIVACY_EXPORT_MAX_ATTEMPTS:
             exports.fail_export(company_id=company_id, export_id=export_id, attempt=job.attempt, now=now)
             return
-        job.heartbeat_at = now
-        job.save(update_fields=["heartbeat_at"])
         export.status, export.progress, export.rows_written = DataExport.Status.PENDING, 0, 0
         export.save(update_fields=["status", "progress", "rows_written"])
         outbox.enqueue(start_export, company_id=company_id, export_id=export_id)
+
+
+def _start_still_queued(export_id: int) -> bool:
+    """Whether a start of this export is still in the outbox, undelivered: one more would only race it."""
+    return OutboxMessage.objects.filter(handler=start_export.outbox_name, delivered_at__isnull=True,  # type: ignore[attr-defined]
+                                        payload__export_id=export_id).exists()

@@ -31,7 +31,7 @@ def health_check(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Cal
 
 # Features no page of ours uses: a script that got in still cannot reach them (issue 15).
 PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
-                      "magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()")
+                      "magnetometer=(), microphone=(), payment=(), usb=()")
 
 
 def security_headers(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Callable[[HttpRequest], HttpResponseBase]:

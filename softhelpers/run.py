@@ -6,7 +6,8 @@ What this command starts it stops, and nothing else (issue 15):
 - each child runs in its own process group and is stopped as a group (gunicorn's workers with
   their master), and gets SIGTERM from the kernel if this process dies, even by ``kill -9``;
 - a child that crashes is restarted, at most ``MAX_RESTARTS`` times in ``RESTART_WINDOW``
-  seconds, with a log line; past that everything stops with exit code 1;
+  seconds, with a log line; past that a worker or beat is left stopped (said so) while the web
+  keeps serving, and a web that keeps crashing stops everything with exit code 1;
 - ``var/run.json`` names this process, the children's groups and the embedded servers it
   started. A run killed before it could stop them leaves the file behind: the next run adopts
   those servers (and stops them when it ends), and ``make stop`` stops them at once.
@@ -66,6 +67,16 @@ def _is_run(pid: int) -> bool:
         return b"softhelpers.run" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return True  # no /proc: trust the number
+
+
+def _is_ours(pgid: int) -> bool:
+    """Whether process group ``pgid`` is still led by a gunicorn or Celery of this project, not by
+    another process that got the number since the run died."""
+    try:
+        command = Path(f"/proc/{pgid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"softhelpers" in command and (b"gunicorn" in command or b"celery" in command)
 
 
 def _die_with_parent() -> None:
@@ -197,19 +208,26 @@ def main() -> int:
     print(f"\nSoft Helpers is running at http://127.0.0.1:{settings.PORT}/  (Ctrl-C stops everything)\n", flush=True)
 
     exit_code = 0
+    given_up: set[str] = set()
     while not stopping:
         for name, child in children.items():
-            if child.poll() is None or stopping:
+            if name in given_up or child.poll() is None or stopping:
                 continue
             recent = restarts[name]
             now = time.monotonic()
             while recent and now - recent[0] > RESTART_WINDOW:
                 recent.popleft()
             if len(recent) >= MAX_RESTARTS:
-                print(f"{name} exited with code {child.returncode} {MAX_RESTARTS} times within "
-                      f"{RESTART_WINDOW:.0f} s; stopping everything", file=sys.stderr, flush=True)
-                exit_code, stopping = 1, True
-                break
+                if name == "web":  # nothing to serve: stop everything
+                    print(f"web exited with code {child.returncode} {MAX_RESTARTS} times within "
+                          f"{RESTART_WINDOW:.0f} s; stopping everything", file=sys.stderr, flush=True)
+                    exit_code, stopping = 1, True
+                    break
+                given_up.add(name)  # the web stays up; the outbox keeps the work for when it is back
+                print(f"{name} exited with code {child.returncode} {MAX_RESTARTS} times within {RESTART_WINDOW:.0f} s; "
+                      f"not restarting it again (the web keeps running; the outbox keeps the work). "
+                      f"Fix the cause and restart make run.", file=sys.stderr, flush=True)
+                continue
             recent.append(now)
             print(f"{name} exited with code {child.returncode}; restarting it "
                   f"({len(recent)} of {MAX_RESTARTS} restarts allowed per {RESTART_WINDOW:.0f} s)",
@@ -242,11 +260,12 @@ def stop(var_dir: Path) -> int:
         deadline = time.monotonic() + STOP_TIMEOUT + 20
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-    for pgid in state.get("groups", []):  # a run killed with -9: its children's groups, if any survive
-        _signal_group(int(pgid), signal.SIGTERM)
+    groups = [int(pgid) for pgid in state.get("groups", []) if _is_ours(int(pgid))]
+    for pgid in groups:  # a run killed with -9: its children's groups, if any survive
+        _signal_group(pgid, signal.SIGTERM)
     time.sleep(0.5)
-    for pgid in state.get("groups", []):
-        _signal_group(int(pgid), signal.SIGKILL)
+    for pgid in groups:
+        _signal_group(pgid, signal.SIGKILL)
     running = []
     if (localservers.pg_data_dir(var_dir) / "postmaster.pid").exists():
         running.append("postgres")

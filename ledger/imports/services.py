@@ -361,7 +361,7 @@ def report_progress(company_id: int, import_id: int, rows_done: int) -> None:
 # --- forgetting -----------------------------------------------------------------------------------
 
 def expire_imports(*, now: datetime | None = None) -> int:
-    """Blank the rows of uploads left unconfirmed (or failed) past LEDGER_IMPORT_KEEP_HOURS (beat, hourly).
+    """Blank the rows of uploads left unconfirmed, failed, or stuck past LEDGER_IMPORT_KEEP_HOURS (beat, hourly).
 
     Row-level security shows one company at a time, so this walks the companies (one indexed
     UPDATE each). Returns how many uploads lost their rows.
@@ -374,4 +374,9 @@ def expire_imports(*, now: datetime | None = None) -> int:
             waiting = BankImport.objects.filter(company_id=company_id, created_at__lt=horizon)
             forgotten += waiting.filter(status=Status.PREVIEW).update(status=Status.EXPIRED, payload="")
             forgotten += waiting.filter(status=Status.FAILED).exclude(payload="").update(payload="")
+            # A confirmed import whose worker died and that nobody retried: failed, its rows forgotten.
+            stuck = BankImport.objects.filter(company_id=company_id, status__in=[Status.PENDING, Status.RUNNING],
+                                              created_at__lt=horizon - STALE_AFTER)
+            forgotten += stuck.update(status=Status.FAILED, payload="",
+                                      error="It stopped before it finished; nothing was imported. Upload it again.")
     return forgotten

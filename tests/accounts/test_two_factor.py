@@ -88,7 +88,7 @@ def test_a_confirmed_setup_shows_ten_recovery_codes_once_and_is_audited(client, 
         c.replace("-", "") for c in codes)
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id  # this session is verified
     (event,) = _events(alice, AuditEvent.Event.TWO_FACTOR_ENABLED)
-    assert event.company_id is None and event.data == {"recovery_codes": 10}
+    assert event.company_id is None and event.data == {"recovery_codes": 10, "api_tokens_ended": 0}
     settings_page = client.get("/accounts/two-factor/").content.decode()
     assert "Two-factor sign-in is on" in settings_page and "Recovery codes left: 10." in settings_page
     assert not any(code in settings_page for code in codes)  # shown once
@@ -329,3 +329,19 @@ def test_api_token_needs_the_code_when_two_factor_is_on(api_client, alice, otp_c
 def test_api_token_without_two_factor_needs_no_code(api_client, alice):
     response = api_client.post("/api/v1/auth/token/", {"email": alice.email, "password": PASSWORD}, format="json")
     assert response.status_code == 200 and "token" in response.json()
+
+
+def test_turning_two_factor_on_ends_every_other_session_and_api_token(alice, client, otp_clock):
+    """Sessions and tokens made before it never passed the second step (issue 14 review)."""
+    from django.test import Client
+    from knox.models import AuthToken
+
+    other = Client()
+    other.force_login(alice)
+    AuthToken.objects.create(user=alice)
+    assert other.get("/companies/").status_code == 200
+    client.force_login(alice)
+    _set_up(client, alice, otp_clock)
+    assert other.get("/companies/").status_code == 302  # sent to log in again
+    assert client.get("/companies/").status_code == 200  # the session that turned it on stays
+    assert not AuthToken.objects.filter(user=alice).exists()

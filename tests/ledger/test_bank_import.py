@@ -476,6 +476,20 @@ def test_uploads_left_waiting_lose_their_rows_after_the_keep_period(client, acme
     assert page.status_code == 200
 
 
+def test_a_confirmed_import_whose_worker_died_is_failed_and_forgotten_in_time(client, acme, settings):
+    """Its sealed rows must not outlive LEDGER_IMPORT_KEEP_HOURS because nobody retried it (review of issue 14)."""
+    settings.LEDGER_IMPORT_KEEP_HOURS = 24
+    client.force_login(acme.owner)
+    _upload(client, acme, "statement.csv")
+    stuck = _latest(acme)
+    with tenant_context(acme.company.pk):
+        BankImport.objects.filter(pk=stuck.pk).update(status=BankImport.Status.RUNNING,
+                                                      created_at=NOW - timedelta(hours=25, minutes=16))
+    assert imports.expire_imports(now=NOW) == 1
+    failed = _latest(acme)
+    assert failed.status == BankImport.Status.FAILED and failed.payload == "" and "nothing was imported" in failed.error
+
+
 @pytest.mark.policy("CON-5", "RET-1")
 def test_the_purge_plan_and_the_export_cover_imports_and_a_purge_removes_them(client, acme):
     plan = purge.purge_plan()

@@ -157,3 +157,32 @@ def test_text_fields_have_maximum_lengths(acme):
     address = client.patch(f"{base}/contacts/{acme.contact.pk}/", {"address": "a" * 501}, format="json")
     assert address.status_code == 400 and "address" in address.json()
     assert client.patch(f"{base}/contacts/{acme.contact.pk}/", {"address": "a" * 500}, format="json").status_code == 200
+
+
+@pytest.mark.django_db
+def test_numbers_too_big_for_a_decimal_never_500_the_form(acme, client):
+    """9e999999 x 9e999999 overflows Python's decimal context while the form re-renders its running total."""
+    client.force_login(acme.owner)
+    for extra in ({"lines-add": "1"}, {}):
+        response = client.post(f"/c/{acme.company.pk}/invoices/new/", {
+            "contact": acme.contact.pk, "number": "HUGE-1", "issue_date": "2026-03-01", "status": "draft",
+            "currency": "USD", "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0",
+            "lines-0-description": "x", "lines-0-quantity": "9e999999", "lines-0-unit_price": "9e999999",
+            "lines-1-description": "y", "lines-1-quantity": "1e999999", "lines-1-unit_price": "-9e999999", **extra})
+        assert response.status_code in (200, 400)
+    assert _invoices_numbered(acme, "HUGE-1") == 0
+
+
+@pytest.mark.django_db
+def test_an_oversized_line_from_before_the_bounds_does_not_break_the_list(acme):
+    """A line written before the bounds existed (here straight into the table): the list and detail still answer."""
+    with tenant_context(acme.company.pk), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO ledger_invoiceline (company_id, invoice_id, position, description, quantity, "
+                       "unit_price) VALUES (%s, %s, 9, 'legacy', 9999999999.99, 999999999999.99)",
+                       [acme.company.pk, acme.invoice.pk])
+    client = APIClient()
+    client.force_authenticate(acme.owner)
+    url = f"/api/v1/companies/{acme.company.pk}/invoices/"
+    assert client.get(url).status_code == 200
+    detail = client.get(f"{url}{acme.invoice.pk}/")
+    assert detail.status_code == 200 and Decimal(detail.json()["total"]) > Decimal("1e21")

@@ -310,8 +310,17 @@ def test_a_crashed_worker_is_restarted_and_ctrl_c_leaves_no_process_and_no_port(
         assert _wait(lambda: [p.pid for p in _role(psutil.Process(runner.process.pid).children(), "worker")
                               if p.pid != worker.pid], 20), "no new worker"
         assert urllib.request.urlopen(f"{runner.base}/healthz", timeout=5).status == 200  # web never stopped
+        # A worker that keeps crashing is given up on, said so, and the web keeps serving.
+        for _ in range(5):
+            assert _wait(lambda: _role(psutil.Process(runner.process.pid).children(), "worker"), 30), runner.output()
+            _role(psutil.Process(runner.process.pid).children(), "worker")[0].send_signal(signal.SIGKILL)
+            time.sleep(0.5)
+        assert _wait(lambda: "worker exited with code -9 5 times within 60 s; not restarting it again"
+                     in runner.output(), 30), runner.output()
+        assert runner.process.poll() is None
+        assert urllib.request.urlopen(f"{runner.base}/healthz", timeout=5).status == 200
         family = _family(runner.process)
-        assert _role(family, "web") and _role(family, "beat")
+        assert _role(family, "web") and _role(family, "beat") and not _role(family, "worker")
     finally:
         code = runner.interrupt()
     assert code == 0, runner.output()

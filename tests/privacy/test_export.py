@@ -72,7 +72,8 @@ def test_the_link_works_once_and_the_file_is_deleted(client, acme):
     assert not path.exists()
     again = _download(client, acme, export)
     assert again.status_code == 410 and b"already downloaded" in again.content
-    events = AuditEvent.objects.filter(company_id=acme.company.pk, subject_id=export.pk).values_list("event", flat=True)
+    events = AuditEvent.objects.filter(company_id=acme.company.pk, subject_type="privacy.DataExport",
+                                       subject_id=export.pk).values_list("event", flat=True)
     assert list(events) == ["export.requested", "export.ready", "export.downloaded"]
 
 

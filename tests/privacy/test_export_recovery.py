@@ -159,3 +159,27 @@ def test_worker_killed_mid_export_is_recovered_by_the_sweep(acme, settings):
     build_export_task.run(**message.payload)
     done = _export(acme, export.pk)
     assert done.status == DataExport.Status.READY and done.rows_written >= 400
+
+
+@pytest.mark.django_db
+def test_a_duplicate_start_steps_aside_while_a_build_is_alive(acme):
+    """A redelivered task or a second start must not supersede a healthy build and use up its attempts."""
+    export = _request(acme)
+    with tenant_context(acme.company.pk):
+        DataExport.objects.filter(pk=export.pk).update(status=DataExport.Status.RUNNING)
+    ExportJob.objects.filter(export_id=export.pk).update(attempt=1, heartbeat_at=timezone.now())
+    exports.build_export(company_id=acme.company.pk, export_id=export.pk)
+    assert ExportJob.objects.get(export_id=export.pk).attempt == 1  # not taken over
+    assert _export(acme, export.pk).status == DataExport.Status.RUNNING
+
+
+@pytest.mark.django_db
+def test_an_export_whose_start_waits_in_the_outbox_is_not_started_twice(acme, settings):
+    """The broker is behind: the start is still queued, so the sweep only notes it (no second start to race it)."""
+    export = _request(acme)  # its start is in the outbox, undelivered (the test broker never ran it)
+    ExportJob.objects.filter(export_id=export.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=settings.PRIVACY_EXPORT_STALL_MINUTES + 1))
+    starts = OutboxMessage.objects.filter(handler="privacy.start_export").count()
+    assert services.recover_stalled_exports() == 1
+    assert OutboxMessage.objects.filter(handler="privacy.start_export").count() == starts
+    assert _export(acme, export.pk).status == DataExport.Status.PENDING

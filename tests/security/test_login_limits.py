@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core import signing
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -30,14 +31,45 @@ def test_the_owners_known_browser_signs_in_while_the_account_waits(acme, setting
     settings.ACCOUNTS_ACCOUNT_FAILURE_RATES = ["10/15m"]
     owner = Client()
     assert _login(owner, PASSWORD, "192.0.2.10").status_code == 302  # the browser she always uses
-    owner.post("/accounts/logout/")
+    assert owner.post("/accounts/logout/")["Clear-Site-Data"] == '"cache", "storage"'  # the cookie stays
     cookie = owner.cookies[settings.ACCOUNTS_KNOWN_DEVICE_COOKIE]
-    assert EMAIL not in cookie.value and str(acme.owner.pk) not in cookie.value.split(":")[0]
+    marks = signing.loads(cookie.value, salt="accounts.known-device")  # keyed hashes, never the account
+    assert EMAIL not in cookie.value and all(len(m) == 24 and m != str(acme.owner.pk) for m in marks)
     for n in range(12):
         _login(Client(), "wrong", f"203.0.113.{n + 1}")  # an attacker aiming at her account
-    owner.cookies[settings.ACCOUNTS_KNOWN_DEVICE_COOKIE] = cookie.value
     assert _login(owner, PASSWORD, "192.0.2.10").status_code == 302
     assert _login(Client(), PASSWORD, "198.51.100.8").status_code == 200  # elsewhere, still waiting
+
+
+def test_a_copied_known_device_cookie_gives_no_more_guesses_than_an_address(acme, settings):
+    settings.ACCOUNTS_ACCOUNT_FAILURE_RATES = ["10/15m"]
+    owner = Client()
+    _login(owner, PASSWORD, "192.0.2.10")
+    stolen = owner.cookies[settings.ACCOUNTS_KNOWN_DEVICE_COOKIE].value
+    for n in range(12):
+        _login(Client(), "wrong", f"203.0.113.{n + 1}")
+    thief = Client()
+    thief.cookies[settings.ACCOUNTS_KNOWN_DEVICE_COOKIE] = stolen
+    for n in range(5):  # from five addresses, so the per-address lockout never sees them together
+        assert _login(thief, "guess", f"198.51.100.{n + 1}").status_code == 200
+    response = _login(thief, PASSWORD, "198.51.100.50")  # even the right password now waits with that cookie
+    assert "Too many wrong passwords for this account" in response.content.decode()
+
+
+def test_a_password_change_makes_every_known_browser_unknown(acme, settings):
+    settings.ACCOUNTS_ACCOUNT_FAILURE_RATES = ["10/15m"]
+    owner = Client()
+    _login(owner, PASSWORD, "192.0.2.10")
+    old = owner.cookies[settings.ACCOUNTS_KNOWN_DEVICE_COOKIE].value
+    acme.owner.set_password("a-new-long-password-99")
+    acme.owner.save()
+    for n in range(12):
+        _login(Client(), "wrong", f"203.0.113.{n + 1}")
+    browser = Client()
+    browser.cookies[settings.ACCOUNTS_KNOWN_DEVICE_COOKIE] = old
+    response = browser.post("/accounts/login/", {"username": EMAIL, "password": "a-new-long-password-99"},
+                            REMOTE_ADDR="192.0.2.10")
+    assert "Too many wrong passwords for this account" in response.content.decode()
 
 
 def test_a_forged_known_device_cookie_does_not_pass(acme, settings):

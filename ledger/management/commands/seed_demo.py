@@ -245,7 +245,7 @@ def _seed(company_id: int, plan: dict[str, int], progress: Any) -> None:
                 FROM generate_series(%s::bigint, %s::bigint) g CROSS JOIN LATERAL (SELECT {MIX} AS h) mixed),
             new_invoices AS (
                 INSERT INTO ledger_invoice (company_id, contact_id, number, issue_date, due_date, status, currency, notes, created_at)
-                SELECT %s, parents.ids[1 + h %% cardinality(parents.ids)], %s || lpad(g::text, 5, '0'),
+                SELECT %s, parents.ids[1 + h %% cardinality(parents.ids)], %s || lpad(g::text, greatest(5, length(g::text)), '0'),
                        today - age::int, today - age::int + (ARRAY[14, 30, 30, 45])[1 + (h / 7) %% 4],
                        CASE WHEN age < 21 THEN (CASE WHEN roll < 8 THEN 'draft' ELSE 'sent' END)
                             WHEN age < 90 THEN (CASE WHEN roll < 9 THEN 'sent' WHEN roll < 19 THEN 'paid' ELSE 'void' END)
