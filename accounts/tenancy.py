@@ -149,7 +149,9 @@ class TenantModel(models.Model):
 
     No index of its own: every tenant table leads an index or unique key with ``company_id``
     (a completeness test checks it), and a second one on ``company_id`` alone only gives the
-    planner a worse choice for the same-company key checks.
+    planner a worse choice for the same-company key checks. In the database its primary key is
+    ``(company_id, id)``, made by the app's migration as Citus needs (accounts/distribution.py);
+    the model keeps ``id`` as its primary key, still unique (one sequence per table).
     """
 
     company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+", editable=False,

@@ -172,7 +172,6 @@ class Invitation(SealedFieldsModel, TenantModel):
     accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["company", "id"], name="consent_invitation_company_id_id_uniq")]
         indexes = [models.Index(fields=["company", "status", "created_at"], name="invitation_company_status")]
         permissions = [("remove_invitation", "Remove an invitee's information by email, across companies")]
 

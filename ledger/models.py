@@ -5,7 +5,8 @@ isolation, purge and sharding by company need no joins. Each reference to a pare
 composite foreign key ``(company_id, parent_id)`` in the database (``tenancy.parent_reference``,
 migrations 0002 and 0005): a child of another company's parent is impossible even for a buggy
 caller, since plain foreign-key checks bypass row-level security. Every key and index leads
-with ``company_id``.
+with ``company_id``; in the database the primary key is ``(company_id, id)`` (migration 0013,
+for a distributed PostgreSQL: accounts/distribution.py) while the models keep ``id``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ class Contact(SealedFieldsModel, TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["company", "id"], name="ledger_contact_company_id_id_uniq")]
         indexes = [models.Index(fields=["company", "name", "id"], name="contact_company_name_id"),
                    GinIndex(SearchGrams("company", "name"), name="contact_name_search")]  # ledger/search.py
 
@@ -95,7 +95,6 @@ class Invoice(ConstraintErrorsOnFields, TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "id"], name="ledger_invoice_company_id_id_uniq"),
             models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique_per_company",
                                     violation_error_message=INVOICE_NUMBER_TAKEN),
             models.CheckConstraint(
@@ -151,9 +150,6 @@ class BankAccount(SealedFieldsModel, TenantModel):
     account_number = SealedCharField(max_length=40)
     currency = models.CharField(max_length=3, default="USD", choices=money.currency_choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["company", "id"], name="ledger_bankaccount_company_id_id_uniq")]
 
     def __str__(self) -> str:
         return f"Bank account #{self.pk}"

@@ -29,13 +29,15 @@ class ShutdownRequest(TenantModel):
 
     owner = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     nonce = models.CharField(max_length=32)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # The link names its company, and the key holds company_id as a distributed database needs.
+        constraints = [models.UniqueConstraint(fields=["company", "token_hash"], name="shutdown_token_unique")]
         indexes = [models.Index(fields=["company", "status"], name="shutdown_company_status")]
 
     def __str__(self) -> str:

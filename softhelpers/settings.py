@@ -146,6 +146,8 @@ def _db_config(url: str) -> dict[str, object]:
     config = env.db_url_config(url)
     if "host" in config.get("OPTIONS", {}):  # a Unix socket directory given as ?host=
         config["HOST"] = config["OPTIONS"].pop("host")
+    if config.get("ENGINE") == "django.db.backends.postgresql":
+        config["ENGINE"] = "softhelpers.postgresql"  # GROUP BY on keys of (company_id, id): softhelpers/postgresql
     return config
 
 

@@ -21,6 +21,6 @@ from softhelpers.settings import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps PBKDF2/Argon
-MAIL_DIR = VAR_DIR / "test" / "mail"  # noqa: F405
-# A crash test's worker process is pointed at that test's own directory.
+# A worker process started by a test is pointed at that test's own directories.
+MAIL_DIR = Path(os.environ.get("MAIL_DIR") or VAR_DIR / "test" / "mail")  # noqa: F405
 PRIVACY_EXPORT_DIR = Path(os.environ.get("PRIVACY_EXPORT_DIR") or VAR_DIR / "test" / "exports")  # noqa: F405

@@ -24,12 +24,12 @@ def database_url(alias: str) -> str:
     return f"postgres://{config['USER']}{password}@{host}{port}/{config['NAME']}"
 
 
-def start_worker(queue: str, **environment: str) -> subprocess.Popen[bytes]:
-    """A solo-pool worker on the test databases and broker, consuming only ``queue``."""
+def start_worker(queue: str, *, name: str | None = None, **environment: str) -> subprocess.Popen[bytes]:
+    """A solo-pool worker on the test databases and broker, consuming only ``queue`` (as ``name``@host if given)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "softhelpers.settings_test",
            "DATABASE_URL": database_url("owner"), "DATABASE_APP_URL": database_url("default"),
            "REDIS_URL": settings.REDIS_URL, **environment}
     return subprocess.Popen([sys.executable, "-m", "celery", "-A", "softhelpers", "worker", "--pool", "solo",  # noqa: S603
                              "--queues", queue, "--without-heartbeat", "--without-mingle", "--without-gossip",
-                             "--loglevel", "WARNING"], cwd=ROOT, env=env,
+                             "--loglevel", "WARNING", *(["--hostname", f"{name}@%h"] if name else [])], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
