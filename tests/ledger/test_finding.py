@@ -679,3 +679,16 @@ def test_a_deep_page_starts_at_its_key_in_the_index(acme):
     assert "contact_company_name_id" in plan
     condition = plan.split("Index Cond:")[1].splitlines()[0]
     assert "company_id" in condition and "name" in condition  # it starts at the key, not at the company's first row
+
+
+def test_choice_lists_are_read_in_one_query_not_by_a_server_side_cursor(acme, alice_client):
+    """Issue 16: ``QuerySet.iterator()`` behind a select's choices is DECLARE, FETCH and CLOSE on PostgreSQL."""
+    with tenant_context(acme.company.pk):
+        for name in ("Payroll", "Savings"):
+            services.create_record(company=acme.company, model=BankAccount, actor=None,
+                                   fields={"name": name, "holder_name": "Acme", "account_number": f"PK00{name}"})
+    for path in (page_url(acme, "bank-transactions"), page_url(acme, "bank-transactions") + "new/"):
+        with CaptureQueriesContext(connection) as queries:
+            page = alice_client.get(path).content.decode()
+        assert ">Payroll</option>" in page and ">Savings</option>" in page, path
+        assert not any(query["sql"].lstrip().upper().startswith("DECLARE") for query in queries), path
