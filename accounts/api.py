@@ -6,7 +6,6 @@ from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.core.cache import caches
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from redis.exceptions import RedisError
 from rest_framework import serializers, status
@@ -17,6 +16,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import api_tokens, login_limits, selectors, two_factor
+from accounts.api_tokens import ApiTokenAuthentication
 from accounts.auth import client_ip
 from accounts.exceptions import TooManyApiTokens, TooManyCodeAttempts, WrongCode
 from accounts.models import User
@@ -106,7 +106,7 @@ class ObtainTokenView(APIView):
 class LogoutView(APIView):
     """End the API token this request was made with (knox's ``TokenAuthentication`` only)."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ApiTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     def post(self, request: Request) -> Response:
@@ -119,7 +119,7 @@ class LogoutView(APIView):
 class LogoutAllView(APIView):
     """End every API token of the caller's account (a lost laptop, a leaked script)."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ApiTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     def post(self, request: Request) -> Response:

@@ -71,7 +71,7 @@ class KeysetPagination(BasePagination):
             raise ValidationError({"cursor": ["The record this page started from is no longer in the list; "
                                               "start again from the first page."]}) from exc
         self.page = page
-        self.count, self.capped = paging.capped_count(queryset)
+        self.count, self.capped = page.count, page.capped  # counted by the page's own query
         return page.rows
 
     def _page_size(self, request: Request) -> int:

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 
 from accounts.models import Company
 from ledger import search, selectors
+from ledger.forms import ListedChoiceIterator
 from ledger.models import BankAccount, BankConnection, BankTransaction, Contact, Invoice
 from ledger.paging import Order
 
@@ -44,7 +45,13 @@ def sort_filter(sorts: Mapping[str, SortKey], default: str) -> django_filters.Ch
     )
 
 
+class ListedFilterChoiceIterator(filter_fields.ModelChoiceIterator, ListedChoiceIterator):
+    """django-filter's choices (its empty and null labels) read in one query, not by a server-side cursor."""
+
+
 class ByNameModelChoiceField(filter_fields.ModelChoiceField):
+    iterator = ListedFilterChoiceIterator
+
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 

@@ -13,7 +13,9 @@ been deleted cannot be continued (``CursorGone``), and one whose row was edited 
 its new place.
 
 Counting every match at each page is what grows with the company: ``capped_count`` stops at
-``COUNT_CAP`` and the pages say "more than 10,000".
+``COUNT_CAP`` and the pages say "more than 10,000". The page's own query carries that count as an
+uncorrelated subquery (PostgreSQL runs it once, as an InitPlan), so a list page is one round trip,
+not two (issue 16: round trips were most of a list's cost under load); only an empty page counts apart.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BooleanField, F, Func, Model, Q, QuerySet, Value
-from django.db.models.expressions import Combinable
+from django.core.exceptions import EmptyResultSet
+from django.db.models import BooleanField, F, Func, IntegerField, Model, Q, QuerySet, Value
+from django.db.models.expressions import Combinable, RawSQL
 
 COUNT_CAP = 10_000
 
@@ -85,13 +88,15 @@ class Page:
     rows: list[Any]
     next: Cursor | None
     previous: Cursor | None
+    count: int = 0  # the matching rows, counted up to COUNT_CAP (``capped_count``)
+    capped: bool = False  # more than COUNT_CAP match
 
 
 def keyset_page(queryset: QuerySet[Any], *, order: Order, cursor: Cursor | None, size: int) -> Page:
     """The ``size`` rows of ``queryset`` at ``cursor`` (None: the first page) in ``order``.
 
     ``queryset`` is already scoped to the company and filtered; raise CursorGone when the
-    cursor's row is not in it.
+    cursor's row is not in it. The page also holds the capped count of ``queryset``.
     """
     forward = cursor is None or cursor.after
     rows_query = queryset
@@ -105,6 +110,10 @@ def keyset_page(queryset: QuerySet[Any], *, order: Order, cursor: Cursor | None,
         greater = forward != order.descending
         bound = Q(**{f"{order.key}__gte" if greater else f"{order.key}__lte": value})
         rows_query = queryset.filter(bound, RowCompare(order.key, value, cursor.pk, greater=greater))
+    try:
+        rows_query = rows_query.annotate(**{_COUNTED: _capped_count_expression(queryset)})
+    except EmptyResultSet:  # a filter that matches nothing (no search hit): no rows, the count below says 0
+        pass
     rows = list(rows_query.order_by(*order.order_by(reverse=not forward))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
@@ -113,11 +122,29 @@ def keyset_page(queryset: QuerySet[Any], *, order: Order, cursor: Cursor | None,
         if not rows:  # nothing before it any more: the first page
             return keyset_page(queryset, order=order, cursor=None, size=size)
     if not rows:
-        return Page([], None, Cursor(False, cursor.pk) if cursor else None)
+        count, capped = capped_count(queryset)
+        return Page([], None, Cursor(False, cursor.pk) if cursor else None, count, capped)
+    counted = _counted(rows[0])
+    count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
     first, last = _pk(rows[0]), _pk(rows[-1])
     if forward:
-        return Page(rows, Cursor(True, last) if more else None, Cursor(False, first) if cursor else None)
-    return Page(rows, Cursor(True, last), Cursor(False, first) if more else None)
+        return Page(rows, Cursor(True, last) if more else None, Cursor(False, first) if cursor else None,
+                    count, capped)
+    return Page(rows, Cursor(True, last), Cursor(False, first) if more else None, count, capped)
+
+
+_COUNTED = "_capped_count"
+
+
+def _capped_count_expression(queryset: QuerySet[Any]) -> RawSQL:
+    """``(SELECT COUNT(*) FROM (<queryset's ids> LIMIT cap + 1))``, for the page query's select list."""
+    sql, params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+    # The SQL is the ORM's own compilation of the queryset; every value stays a parameter.
+    return RawSQL(f"SELECT COUNT(*) FROM ({sql}) capped", params, output_field=IntegerField())  # noqa: S608, S611
+
+
+def _counted(row: Any) -> int:
+    return int(getattr(row, _COUNTED) if isinstance(row, Model) else row[_COUNTED])
 
 
 def _pk(row: Any) -> int:

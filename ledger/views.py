@@ -72,7 +72,7 @@ def record_list(request: CompanyRequest, slug: str) -> HttpResponse:
     except (paging.InvalidCursor, paging.CursorGone):
         messages.info(request, "That page is no longer there; here is the first page.")
         page = paging.keyset_page(records, order=finder.order, cursor=None, size=PAGE_SIZE)
-    count, capped = paging.capped_count(records)
+    count, capped = page.count, page.capped  # counted by the page's own query
     params = request.GET.copy()
     params.pop("cursor", None)
     filter_fields = [field for field in finder.form if field.name != "sort"]

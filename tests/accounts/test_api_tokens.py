@@ -97,3 +97,34 @@ def test_logout_tells_the_browser_to_clear_this_sites_data(acme, client):
     client.force_login(acme.owner)
     response = client.post("/accounts/logout/")
     assert response["Clear-Site-Data"] == '"cache", "storage"'  # not "cookies": the known-device mark stays
+
+
+def test_a_request_reads_its_own_token_once_not_all_the_accounts_tokens(acme, api_client):
+    """Issue 16: knox swept every token of the caller on each request, a second query per API call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tokens = [_token(api_client) for _ in range(3)]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[0]}")
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get("/api/v1/companies/").status_code == 200
+    assert sum('FROM "knox_authtoken"' in query["sql"] for query in queries) == 1
+
+
+def test_an_expired_token_is_refused_and_expired_ones_go_at_the_next_issue(acme, api_client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from knox.settings import CONSTANTS
+
+    def key(token: str) -> str:
+        return token[:CONSTANTS.TOKEN_KEY_LENGTH]
+
+    old, kept = _token(api_client), _token(api_client)
+    now = timezone.now()
+    AuthToken.objects.filter(token_key=key(old)).update(expiry=now - timedelta(seconds=1))
+    assert not _works(api_client, old) and _works(api_client, kept)
+    assert AuthToken.objects.filter(user=acme.owner).count() == 2  # the refusal's transaction is rolled back
+    _token(api_client)  # issuing removes the account's expired tokens
+    assert not AuthToken.objects.filter(token_key=key(old)).exists()
+    assert AuthToken.objects.filter(user=acme.owner).count() == 2

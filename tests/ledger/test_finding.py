@@ -385,6 +385,29 @@ def test_the_api_count_stops_at_the_cap_and_says_so(acme, alice_api, monkeypatch
     assert (body["count"], body["count_capped"]) == (10, True)
 
 
+def _counts(queries) -> int:
+    return sum(query["sql"].lstrip().upper().startswith("SELECT COUNT(") for query in queries)
+
+
+def test_the_count_rides_on_the_page_query_pages_and_api_alike(acme, alice_client, alice_api):
+    """Issue 16: the capped count is a subquery of the page's query, not a round trip of its own."""
+    add_contacts(acme, *[f"Counted {i:02d}" for i in range(30)])
+    with CaptureQueriesContext(connection) as queries:
+        page = alice_client.get(page_url(acme, "contacts"))
+    assert "31 results" in page.content.decode() and _counts(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        body = alice_api.get(url(acme, "contacts"), {"page_size": "10"}).json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (31, False, 10) and _counts(queries) == 0
+    second = alice_api.get(body["next"]).json()  # a cursor page counts the whole list, not what follows
+    assert (second["count"], len(second["results"])) == (31, 10)
+
+
+def test_an_empty_page_still_counts(acme, alice_client, alice_api):
+    assert "0 results" in alice_client.get(page_url(acme, "contacts"), {"search": "nobody-by-this-name"}).content.decode()
+    body = alice_api.get(url(acme, "contacts"), {"search": "nobody-by-this-name"}).json()
+    assert (body["count"], body["count_capped"], body["results"]) == (0, False, [])
+
+
 def test_list_page_queries_do_not_grow_with_rows(acme, alice_client, django_assert_max_num_queries):
     add_invoices(acme, [{"number": f"Q-{i}"} for i in range(80)])
     alice_client.get(page_url(acme, "invoices"))
@@ -656,3 +679,16 @@ def test_a_deep_page_starts_at_its_key_in_the_index(acme):
     assert "contact_company_name_id" in plan
     condition = plan.split("Index Cond:")[1].splitlines()[0]
     assert "company_id" in condition and "name" in condition  # it starts at the key, not at the company's first row
+
+
+def test_choice_lists_are_read_in_one_query_not_by_a_server_side_cursor(acme, alice_client):
+    """Issue 16: ``QuerySet.iterator()`` behind a select's choices is DECLARE, FETCH and CLOSE on PostgreSQL."""
+    with tenant_context(acme.company.pk):
+        for name in ("Payroll", "Savings"):
+            services.create_record(company=acme.company, model=BankAccount, actor=None,
+                                   fields={"name": name, "holder_name": "Acme", "account_number": f"PK00{name}"})
+    for path in (page_url(acme, "bank-transactions"), page_url(acme, "bank-transactions") + "new/"):
+        with CaptureQueriesContext(connection) as queries:
+            page = alice_client.get(path).content.decode()
+        assert ">Payroll</option>" in page and ">Savings</option>" in page, path
+        assert not any(query["sql"].lstrip().upper().startswith("DECLARE") for query in queries), path
