@@ -2,8 +2,9 @@
 
 Gunicorn writes its access lines itself, outside Django's logging, so a link's secret in a path
 (``/accounts/password/reset/<uid>/<token>/``) or an address in a referer would reach the log as
-sent. This logger scrubs every value a log format can name (request line, path, query, headers,
-environ) before it is written.
+sent. This logger scrubs every value a log format names (request line, path, query, headers,
+environ) as the line is written: the atoms wrapper scrubs on lookup, so the dozens of atoms a
+format does not print cost nothing (issue 16: the eager version took 0.2 ms of every request).
 Used by ``make run`` and the production image (``--logger-class``).
 """
 
@@ -11,12 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger, SafeAtoms
 
 from privacy.log_scrubbing import scrub
 
 
+class ScrubbedAtoms(SafeAtoms):
+    """Gunicorn's atoms (quotes escaped), each one scrubbed when the format reads it."""
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        return scrub(value) if isinstance(value, str) else value
+
+
 class ScrubbingLogger(Logger):
-    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
-        atoms = super().atoms(resp, req, environ, request_time)
-        return {key: scrub(value) if isinstance(value, str) else value for key, value in atoms.items()}
+    atoms_wrapper_class = ScrubbedAtoms

@@ -31,7 +31,26 @@ def test_gunicorn_access_lines_are_scrubbed(capsys):
                "HTTP_REFERER": "https://mail.example/?to=owner@example.com"}
     request = SimpleNamespace(headers=[], method="GET", path=VERIFY, query="", version=(1, 1), uri=VERIFY)
     response = SimpleNamespace(status="200 OK", headers=[], sent=10, response_length=10)
-    atoms = logger.atoms(response, request, environ, SimpleNamespace(seconds=0, microseconds=1000))
-    line = " ".join(str(v) for v in atoms.values())
+    atoms = logger.atoms_wrapper_class(logger.atoms(response, request, environ,
+                                                    SimpleNamespace(seconds=0, microseconds=1000)))
+    line = " ".join(str(atoms[key]) for key in atoms)  # every atom a format could name, as it would print it
     assert "Rg2sV8ZQm6bW3yTq0Zk9sLmPq1X4cV7nE2aB5dF8hJ0" not in line and "owner@example.com" not in line
     assert "/accounts/verify/[redacted]/" in atoms["U"]
+
+
+def test_the_line_gunicorn_writes_is_scrubbed(capsys):
+    """What reaches the log is the format's atoms, each scrubbed as it is read (the wrapper), not only ``atoms()``."""
+    from gunicorn.config import Config as GunicornConfig
+
+    config = GunicornConfig()
+    config.set("accesslog", "-")
+    logger = ScrubbingLogger(config)
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": VERIFY, "PATH_INFO": VERIFY, "QUERY_STRING": "",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+               "HTTP_REFERER": "https://mail.example/?to=owner@example.com"}
+    request = SimpleNamespace(headers=[], method="GET", path=VERIFY, query="", version=(1, 1), uri=VERIFY)
+    response = SimpleNamespace(status="200 OK", headers=[], sent=10, response_length=10)
+    logger.access(response, request, environ, SimpleNamespace(seconds=0, microseconds=1000))
+    line = capsys.readouterr().out
+    assert '"GET /accounts/verify/[redacted]/ HTTP/1.1" 200' in line
+    assert "Rg2sV8ZQm6bW3yTq0Zk9sLmPq1X4cV7nE2aB5dF8hJ0" not in line and "owner@example.com" not in line
