@@ -61,7 +61,8 @@ class AppCodeForm(forms.Form):
 
 
 class ReauthenticateForm(forms.Form):
-    """The password again before a change to how one signs in (SAF-3); failures count like failed logins."""
+    """The password again before a destructive action or a change to how one signs in (SAF-3); failures count
+    like failed logins. (Shutdown Company, two-factor recovery codes and turning two-factor off use it.)"""
 
     password = forms.CharField(label="Your password", strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import AuthenticatedRequest, CompanyRequest, company_view
 from accounts.exceptions import EmailNotVerified
+from accounts.forms import ReauthenticateForm
 from accounts.models import Membership
 from retention import selectors, services
 from retention.exceptions import CompanyNotActive, ShutdownLinkRefused
-from retention.forms import ReauthenticateForm
 
 OWNER = {Membership.Role.OWNER}
 Problem = ShutdownLinkRefused.Problem

@@ -248,6 +248,32 @@ def wait_for(predicate: Any, timeout: float = 20.0) -> bool:
     return False
 
 
+def in_parallel(count: int, call: Any, *, timeout: float = 60.0) -> list[Any]:
+    """Run ``call`` in ``count`` threads released together by a barrier; their results, in finishing order.
+
+    Each thread has its own database connection (closed after), so the calls race as requests do.
+    """
+    import threading
+
+    from django.db import connection
+
+    barrier, results = threading.Barrier(count), []
+
+    def run() -> None:
+        try:
+            barrier.wait(10)
+            results.append(call())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results
+
+
 def verified_login(client: Any, user: User) -> Any:
     """Log ``user`` in as after the password and the second step: a real confirmed authenticator-app device,
     and the session marked verified the way ``django_otp.login`` marks it. Staff need this for the admin."""

@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.models import User
-from tests.ledger.test_robustness import _in_parallel
+from tests.conftest import in_parallel
 
 pytestmark = pytest.mark.policy("SAF-4")
 
@@ -33,5 +33,5 @@ def test_two_sign_ups_of_one_address_at_once_make_one_account(monkeypatch):
             assert "An account with this email already exists" in response.content.decode()
         return response.status_code
 
-    assert Counter(_in_parallel(2, sign_up)) == {302: 1, 200: 1}
+    assert Counter(in_parallel(2, sign_up)) == {302: 1, 200: 1}
     assert User.objects.filter(email="dana@example.com").count() == 1

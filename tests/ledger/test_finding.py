@@ -218,6 +218,7 @@ def test_a_bad_filter_value_is_a_400_in_the_api_and_shown_on_the_page(acme, alic
     assert len(listed(page)) == 1  # the bad filter is ignored, the list still shows
 
 
+@pytest.mark.policy("RET-2")
 def test_another_companys_bank_account_is_not_a_filter_choice(acme, globex, alice_api, alice_client):
     response = alice_api.get(url(acme, "bank-transactions"), {"bank_account": globex.bank_account.pk})
     assert response.status_code == 400 and b"GLOBEX" not in response.content
@@ -470,6 +471,7 @@ def test_lookup_returns_at_most_20_matching_contacts_by_name(acme, alice_client)
     assert len(alice_client.get(lookup(acme)).json()["results"]) == 20  # nothing typed: the first by name
 
 
+@pytest.mark.policy("RET-2")
 def test_lookup_never_shows_another_companys_contacts(acme, globex, alice_client):
     add_contacts(globex, "Shared Name Globex")
     add_contacts(acme, "Shared Name Acme")
@@ -478,6 +480,7 @@ def test_lookup_never_shows_another_companys_contacts(acme, globex, alice_client
     assert alice_client.get(lookup(acme), {"q": "globexsecret"}).json()["results"] == []
 
 
+@pytest.mark.policy("RET-2")
 def test_lookup_is_for_members_only(acme, globex, guest, client):
     anonymous = client.get(lookup(acme), {"q": "a"})
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
@@ -527,6 +530,7 @@ def test_the_chosen_contact_id_is_saved(acme, alice_client):
         assert Invoice.objects.get(number="PICK-1").contact_id == ada.pk
 
 
+@pytest.mark.policy("RET-2")
 def test_another_companys_contact_id_is_refused(acme, globex, alice_client):
     response = alice_client.post(f"/c/{acme.company.pk}/invoices/new/",
                                  invoice_data(contact=str(globex.contact.pk), contact_search="x"))
@@ -576,6 +580,7 @@ def _plan(queryset, **settings: str) -> str:
     return plan
 
 
+@pytest.mark.policy("RET-2")
 def test_the_id_lookup_answers_for_the_current_company_only_and_exactly(acme, globex):
     add_contacts(acme, "Ada Lovelace", "Adam Lovell", "Grace Hopper", "Lo_ve 100%")
     add_contacts(globex, "Ada Lovelace of Globex")
@@ -603,6 +608,7 @@ def test_the_id_lookup_answers_for_the_current_company_only_and_exactly(acme, gl
     assert ids("contact.name", "lovel") == []  # no company entered: nothing
 
 
+@pytest.mark.policy("RET-2")
 def test_the_id_lookup_is_a_definer_function_only_the_app_may_call(acme):
     with connection.cursor() as cursor:
         cursor.execute("SELECT prosecdef, proconfig, proacl::text[] FROM pg_proc WHERE proname = 'ledger_search_ids'")
@@ -647,6 +653,7 @@ def test_a_term_matching_very_many_rows_is_filtered_in_order_instead(acme, alice
     assert api_names(alice_api.get(url(acme, "contacts"), {"search": "hop"})) == ["Grace Hopper"]  # one: ids
 
 
+@pytest.mark.policy("RET-2")
 def test_every_search_key_carries_the_company(acme):
     with tenant_context(acme.company.pk), connection.cursor() as cursor:
         cursor.execute("SELECT ledger_search_grams(%s, 'Ada Lo'), ledger_search_term_grams(%s, 'lo'), "

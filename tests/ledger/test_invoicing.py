@@ -257,6 +257,7 @@ def test_other_record_types_keep_their_plain_detail_page(acme, alice_client):
     assert "Send to contact" not in html and "Print view" not in html and ">Edit</a>" in html
 
 
+@pytest.mark.policy("SAF-3")
 def test_guest_may_print_and_download_but_not_send(acme, guest, client):
     invoice = _invoice(acme)
     client.force_login(guest)
@@ -271,6 +272,7 @@ def test_guest_may_print_and_download_but_not_send(acme, guest, client):
 
 
 @pytest.mark.policy("RET-2")
+@pytest.mark.policy("SAF-3")
 def test_another_companys_invoice_answers_404_on_print_pdf_and_send(acme, globex, alice_client):
     theirs = _invoice(globex, number="G-1")
     for action in ("print/", "pdf/", "send/"):
@@ -353,6 +355,7 @@ def test_the_email_goes_to_the_address_the_contact_has_when_it_is_sent(acme):
     assert [m.to for m in mail.outbox] == [["accounts@zoe.example"]]
 
 
+@pytest.mark.policy("RET-2")
 def test_the_contacts_email_is_opened_only_by_the_delivery(acme, monkeypatch):
     from privacy import fields
 
@@ -479,6 +482,7 @@ def test_api_send_refuses_void_and_no_email_with_409(acme, alice_api):
     assert _sent(acme) == []
 
 
+@pytest.mark.policy("SAF-3")
 def test_api_send_is_404_for_another_company_and_403_for_a_guest(acme, globex, guest, alice_api, api_client):
     theirs = _invoice(globex, number="G-1")
     assert alice_api.post(_api(theirs, acme.company.pk), format="json").status_code == 404

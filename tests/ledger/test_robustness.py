@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from decimal import Decimal
@@ -16,28 +15,10 @@ from accounts.tenancy import tenant_context
 from ledger import services
 from ledger.forms import InvoiceForm
 from ledger.models import INVOICE_NUMBER_TAKEN, LINE_TOO_LARGE, MAX_INVOICE_LINES, Invoice
-from tests.conftest import Tenant
+from tests.conftest import Tenant, in_parallel
 
 pytestmark = pytest.mark.policy("SAF-4")
 HUGE_LINE = {"description": "Too much", "quantity": "9999999999.99", "unit_price": "999999999999.99"}
-
-
-def _in_parallel(count: int, send) -> list[int]:
-    barrier, statuses = threading.Barrier(count), []
-
-    def run() -> None:
-        try:
-            barrier.wait(10)
-            statuses.append(send())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return statuses
 
 
 @pytest.fixture
@@ -74,7 +55,7 @@ def test_twenty_parallel_api_creates_of_one_number_make_one_invoice_and_no_500(a
             assert response.json() == {"number": [INVOICE_NUMBER_TAKEN]}
         return response.status_code
 
-    assert Counter(_in_parallel(20, create)) == {201: 1, 400: 19}
+    assert Counter(in_parallel(20, create)) == {201: 1, 400: 19}
     assert _invoices_numbered(acme, "RACE-1") == 1
 
 
@@ -101,7 +82,7 @@ def test_the_invoice_form_sent_twice_at_once_saves_once_and_says_why(acme, monke
             assert INVOICE_NUMBER_TAKEN.replace("'", "&#x27;") in response.content.decode()
         return response.status_code
 
-    assert Counter(_in_parallel(2, submit)) == {302: 1, 400: 1}
+    assert Counter(in_parallel(2, submit)) == {302: 1, 400: 1}
     assert _invoices_numbered(acme, "TWICE-1") == 1
 
 

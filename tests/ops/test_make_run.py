@@ -21,6 +21,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import psutil
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -298,6 +299,7 @@ def _all_gone(processes: list[psutil.Process]) -> bool:
     return not [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
+@pytest.mark.policy("SAF-2")
 def test_a_crashed_worker_is_restarted_and_ctrl_c_leaves_no_process_and_no_port(tmp_path):
     var_dir = tmp_path / "var"
     runner = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir))
@@ -330,6 +332,7 @@ def test_a_crashed_worker_is_restarted_and_ctrl_c_leaves_no_process_and_no_port(
     assert not (var_dir / "run.json").exists()
 
 
+@pytest.mark.policy("SAF-2")
 def test_kill_9_of_make_run_takes_its_children_and_the_next_run_adopts_its_servers(tmp_path):
     var_dir = tmp_path / "var"
     first = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir))
@@ -350,6 +353,7 @@ def test_kill_9_of_make_run_takes_its_children_and_the_next_run_adopts_its_serve
     assert _wait(lambda: not _processes_using(var_dir), 20), "the adopted servers were left running"
 
 
+@pytest.mark.policy("SAF-2")
 def test_make_stop_stops_what_a_killed_run_left(tmp_path):
     var_dir = tmp_path / "var"
     runner = Runner(tmp_path, SOFTHELPERS_VAR_DIR=str(var_dir))

@@ -9,13 +9,11 @@ can always ask again. One export per company is in progress at a time, enforced 
 from __future__ import annotations
 
 import signal
-import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditEvent, OutboxMessage
@@ -25,7 +23,7 @@ from privacy import exports, services
 from privacy.models import DataExport, ExportJob
 from privacy.tasks import build_export_task
 from softhelpers.celery import app as celery_app
-from tests.conftest import Tenant, wait_for
+from tests.conftest import Tenant, in_parallel, wait_for
 from tests.workers import start_worker
 
 pytestmark = pytest.mark.policy("PUR-5", "SAF-2")
@@ -105,20 +103,7 @@ def test_a_build_that_was_superseded_stops_and_keeps_no_file(acme, settings, mon
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_at_once_make_one_export(acme):
     """The check-then-insert races; the partial unique index decides (export_one_in_progress_per_company)."""
-    barrier, made = threading.Barrier(2), []
-
-    def ask() -> None:
-        try:
-            barrier.wait(5)
-            made.append(_request(acme).pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ask) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    made = in_parallel(2, lambda: _request(acme).pk)
     assert len(made) == 2 and made[0] == made[1]
     with tenant_context(acme.company.pk):
         assert DataExport.objects.filter(company=acme.company).count() == 1

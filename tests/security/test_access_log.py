@@ -38,6 +38,7 @@ def test_gunicorn_access_lines_are_scrubbed(capsys):
     assert "/accounts/verify/[redacted]/" in atoms["U"]
 
 
+@pytest.mark.policy("SAF-3")
 def test_the_line_gunicorn_writes_is_scrubbed(capsys):
     """What reaches the log is the format's atoms, each scrubbed as it is read (the wrapper), not only ``atoms()``."""
     from gunicorn.config import Config as GunicornConfig

@@ -81,6 +81,7 @@ def test_security_headers_on_pages(client):
     assert static["Cross-Origin-Resource-Policy"] == "same-origin"  # files too: no other site embeds them
 
 
+@pytest.mark.policy("SAF-3")
 def test_api_schema_and_docs_are_behind_login_unless_public(client, api_client, acme, settings):
     settings.API_DOCS_PUBLIC = False  # production's default
     assert api_client.get("/api/schema/").status_code in (401, 403)
@@ -93,6 +94,7 @@ def test_api_schema_and_docs_are_behind_login_unless_public(client, api_client, 
     assert api_client.get("/api/schema/").status_code == 200
 
 
+@pytest.mark.policy("SAF-3")
 def test_production_speaks_json_only_and_keeps_the_docs_behind_login():
     code = ("import django, json; django.setup(); from django.conf import settings as s; "
             "print(json.dumps([s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'], s.API_DOCS_PUBLIC]))")
