@@ -11,7 +11,7 @@ without a company sees no tenant row at all (fail closed).
 
 Three ways in, all here:
 
-* ``entering_company(queryset, company_id)``: pages and API fold the setting into the
+* ``entering_company_sql(company_id)``: pages and API fold the setting into the
   membership query they make anyway (one round trip); it is set only if a row matches.
 * ``tenant_context(company_id)``: tasks, commands and services. It reads the company it
   replaces in the same statement that sets the new one and puts it back on exit, so nesting
@@ -34,7 +34,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.db import connections, models, transaction
 from django.db.migrations.operations.base import Operation
-from django.db.models.expressions import RawSQL
 
 SETTING = "app.company_id"
 POLICY_NAME = "tenant_isolation"
@@ -78,17 +77,15 @@ def current_company_id(*, using: str = "default") -> int | None:
         return cursor.fetchone()[0]
 
 
-def entering_company(queryset: Q, company_id: int) -> Q:
-    """``queryset`` that also makes ``company_id`` the transaction's company, for each row it returns.
+def entering_company_sql(company_id: int, *, using: str = "default") -> tuple[str, list[str]]:
+    """A select-list expression, and its parameters, that makes ``company_id`` the transaction's company.
 
-    For the request's membership lookup: no matching row, no company. Evaluate it inside the
-    request's transaction (ATOMIC_REQUESTS) and nested ``tenant_context`` blocks restore it.
-    Fetch rows (``.first()``, iteration): ``.exists()``, ``.count()`` or ``.values()`` drop the
-    annotation, and with it the company.
+    For the request's membership lookup (``accounts.selectors.resolve_membership``): PostgreSQL
+    evaluates it for each row the query returns, so no matching row, no company. Only inside the
+    request's transaction (ATOMIC_REQUESTS); nested ``tenant_context`` blocks restore it.
     """
-    _require_transaction(queryset.db)
-    entered = RawSQL("set_config(%s, %s, true)", [SETTING, str(int(company_id))])
-    return queryset.annotate(_entered_company=entered)
+    _require_transaction(using)
+    return "set_config(%s, %s, true)", [SETTING, str(int(company_id))]
 
 
 def _swap_company(company_id: int, using: str) -> str:

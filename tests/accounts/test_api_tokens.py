@@ -128,3 +128,31 @@ def test_an_expired_token_is_refused_and_expired_ones_go_at_the_next_issue(acme,
     _token(api_client)  # issuing removes the account's expired tokens
     assert not AuthToken.objects.filter(token_key=key(old)).exists()
     assert AuthToken.objects.filter(user=acme.owner).count() == 2
+
+
+def test_the_prepared_token_check_refuses_what_knoxs_refuses(acme, api_client):
+    """Issue 16: the token and its user come from prepared SQL; the checks are still knox's."""
+    from knox.settings import CONSTANTS
+
+    token = _token(api_client)
+    assert _works(api_client, token)
+    forged = token[:CONSTANTS.TOKEN_KEY_LENGTH] + ("0" if token[-1] != "0" else "1") * (len(token) - CONSTANTS.TOKEN_KEY_LENGTH)
+    assert not _works(api_client, forged)  # the right key, the wrong secret: the digest differs
+    acme.owner.is_active = False
+    acme.owner.save(update_fields=["is_active"])
+    assert not _works(api_client, token)
+
+
+def test_the_prepared_token_check_loads_the_token_and_user_the_orm_loads(acme, api_client):
+    from django.test import RequestFactory
+    from knox.settings import CONSTANTS
+
+    token = _token(api_client)
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}")
+    user, auth_token = api_tokens.ApiTokenAuthentication().authenticate(request)
+    stored = AuthToken.objects.select_related("user").get(token_key=token[:CONSTANTS.TOKEN_KEY_LENGTH])
+    fields = [f.attname for f in AuthToken._meta.concrete_fields]
+    assert [getattr(auth_token, name) for name in fields] == [getattr(stored, name) for name in fields]
+    user_fields = [f.attname for f in type(user)._meta.concrete_fields]
+    assert [getattr(user, name) for name in user_fields] == [getattr(stored.user, name) for name in user_fields]
+    assert auth_token.user is user and not auth_token._state.adding  # a loaded row: logout can delete it

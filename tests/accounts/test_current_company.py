@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from accounts.models import Membership
 from accounts.selectors import resolve_membership
-from accounts.tenancy import TenancyError, current_company_id, entering_company, tenant_context
+from accounts.tenancy import TenancyError, current_company_id, entering_company_sql, tenant_context
 from ledger import services as ledger_services
 from ledger.models import Contact
 
@@ -71,7 +70,7 @@ def test_a_strangers_lookup_enters_no_company(acme, charlie):
 def test_entering_a_company_outside_a_transaction_fails_loudly(acme):
     """Outside a transaction the setting would last one statement and the rows vanish silently."""
     with pytest.raises(TenancyError):
-        entering_company(Membership.objects.all(), acme.company.pk)
+        entering_company_sql(acme.company.pk)
 
 
 def test_a_service_enters_its_company_itself_from_any_caller(acme, globex):
@@ -95,3 +94,17 @@ def test_a_service_refuses_a_company_other_than_the_requests(acme, globex):
         assert _visible_contact_companies() == [acme.company.pk]
     with tenant_context(globex.company.pk):
         assert not Contact.objects.filter(name="X").exists()
+
+
+def test_the_prepared_membership_lookup_loads_what_the_orm_loads(acme):
+    """Issue 16: the membership and company come from prepared SQL (softhelpers/rows.py), field for field."""
+    from accounts.models import Membership
+
+    with transaction.atomic():
+        membership = resolve_membership(user=acme.owner, company_id=acme.company.pk)
+        assert current_company_id() == acme.company.pk
+    stored = Membership.objects.select_related("company").get(user=acme.owner, company=acme.company)
+    for instance, expected in ((membership, stored), (membership.company, stored.company)):
+        fields = [f.attname for f in type(expected)._meta.concrete_fields]
+        assert [getattr(instance, name) for name in fields] == [getattr(expected, name) for name in fields]
+        assert not instance._state.adding
