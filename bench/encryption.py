@@ -19,7 +19,6 @@ from django.db import connection, connections, models
 from django.test import Client, override_settings
 from django.urls import path
 from django.utils import timezone
-from rest_framework import serializers
 
 from accounts import services as account_services
 from accounts.models import Company, User
@@ -30,6 +29,7 @@ from privacy import crypto, rotation
 from privacy.fields import next_ids
 from privacy.keys import active_key
 from softhelpers import urls as project_urls
+from softhelpers.api import PlannedReadSerializer
 
 ROUNDS = 15
 REPEAT = 10
@@ -55,7 +55,7 @@ class PlainContact(TenantModel):
         managed = False
 
 
-class PlainContactSerializer(serializers.ModelSerializer):
+class PlainContactSerializer(PlannedReadSerializer):
     class Meta:
         model = PlainContact
         fields = ["id", "name", "email", "phone", "address", "created_at"]

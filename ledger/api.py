@@ -62,7 +62,7 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get("cursor")
         try:
             cursor = paging.Cursor.decode(raw) if raw else None
-            page = paging.keyset_page(queryset, order=cast(filters.Finder, view.finder).order,  # type: ignore[union-attr]
+            page = paging.keyset_page(queryset, order=cast(paging.Order, view.order),  # type: ignore[union-attr]
                                       cursor=cursor, size=size)
         except paging.InvalidCursor as exc:
             raise ValidationError({"cursor": ["Not a cursor of this list: follow the next and previous links."]}) \
@@ -128,6 +128,7 @@ class TenantViewSet(CompanyScopedAPIMixin, viewsets.ModelViewSet):
     pagination_class = KeysetPagination
     filter_backends = [filters.FinderBackend]
     finder_class: type[filters.Finder]
+    order: paging.Order  # a list's order, chosen by filters.FinderBackend
 
     def records(self) -> QuerySet:
         raise NotImplementedError

@@ -15,9 +15,10 @@ from ledger.models import (
     Invoice,
     InvoiceLine,
 )
+from softhelpers.api import PlannedReadSerializer
 
 
-class CompanyScopedSerializer(serializers.ModelSerializer):
+class CompanyScopedSerializer(PlannedReadSerializer):
     """Related-record fields accept only ids of the current company's records."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -45,7 +46,7 @@ class ContactSerializer(CompanyScopedSerializer):
         fields = ["id", "name", "email", "phone", "address", "created_at"]
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(PlannedReadSerializer):
     class Meta:
         model = InvoiceLine
         fields = ["description", "quantity", "unit_price"]

@@ -11,6 +11,8 @@ filtered on (the database only sees ciphertext) nor written with ``QuerySet.upda
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -43,7 +45,7 @@ class _SealedAttribute(DeferredAttribute):
         if value.__class__ is Sealed:  # runs for every read: no isinstance, no extra calls
             text = value.plaintext
             if text is None:
-                text = value.plaintext = self._open(value, instance.company_id, instance.pk) if value else ""
+                text = value.plaintext = self.open_values([(value, instance.pk)], instance.company_id)[0] if value else ""
             return text
         return value
 
@@ -51,12 +53,12 @@ class _SealedAttribute(DeferredAttribute):
     def attname(self) -> str:
         return str(self.field.attname)
 
-    def _open(self, sealed: bytes, company_id: int, row_id: int) -> str:
-        """The fused read path: the associated data's constant part once per company, the key by its id."""
+    def open_values(self, values: list[tuple[Sealed, int]], company_id: int) -> list[str]:
+        """``(sealed, row id)`` of one company, opened; the associated data's constant part once per company."""
         prefix = self._prefixes.get(company_id)
         if prefix is None:
             prefix = self._prefixes[company_id] = crypto.place_prefix(company_id, self.label, self.field.name)
-        return crypto.open_at(sealed, keys.key_by_id, company_id, prefix, row_id)
+        return crypto.open_many(values, keys.key_by_id, company_id, prefix)
 
     @cached_property
     def _prefixes(self) -> dict[int, bytes]:
@@ -158,3 +160,31 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
 
 def sealed_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if getattr(f, "sealed", False)]
+
+
+def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | None = None) -> None:
+    """Open every sealed value of ``instances`` not read yet: what reading each attribute does, in batches.
+
+    For a page of rows about to be shown (issue 16): one batch per model, field and company, so
+    the key is looked up once per batch and the loop stays in ``crypto.open_many``. Raises what
+    reading the attribute would (DecryptionError, KeyDestroyed). ``attnames``: only those fields.
+    """
+    batches: dict[tuple[type[models.Model], str, int], list[tuple[Sealed, int]]] = {}
+    for instance in instances:
+        model = type(instance)
+        for field in _sealed_attnames(model):
+            if attnames is not None and field not in attnames:
+                continue
+            value = instance.__dict__.get(field)
+            if value.__class__ is Sealed and value.plaintext is None and value:
+                batches.setdefault((model, field, instance.company_id), []).append(  # type: ignore[attr-defined]
+                    (value, instance.pk))
+    for (model, field, company_id), pairs in batches.items():
+        descriptor: _SealedAttribute = getattr(model, field)
+        for (sealed, _row), text in zip(pairs, descriptor.open_values(pairs, company_id), strict=True):
+            sealed.plaintext = text
+
+
+@functools.cache
+def _sealed_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in sealed_fields(model))

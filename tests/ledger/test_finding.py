@@ -243,6 +243,24 @@ def test_every_sort_of_the_whitelist_orders_the_api_list(acme, alice_api):
     assert dates == sorted(dates, reverse=True)  # the default: newest first
 
 
+@pytest.mark.parametrize("resource", ["contacts", "invoices", "bank-accounts", "bank-connections",
+                                      "bank-transactions"])
+def test_a_list_without_parameters_is_the_list_in_its_default_sort(acme, alice_api, resource):
+    """Issue 16: no finder is built for a bare list; it answers what the finder gives for the default sort."""
+    from ledger import filters
+
+    add_contacts(acme, "Ada", "Zed", "Mia")
+    add_transactions(acme, [{"description": f"Row {n}", "amount": Decimal(n), "booked_on": DAY - timedelta(days=n)}
+                            for n in range(3)])
+    finder = {"contacts": filters.ContactFinder, "invoices": filters.InvoiceFinder,
+              "bank-accounts": filters.BankAccountFinder, "bank-connections": filters.BankConnectionFinder,
+              "bank-transactions": filters.BankTransactionFinder}[resource]
+    bare = alice_api.get(url(acme, resource), {"page_size": 2})
+    sorted_ = alice_api.get(url(acme, resource), {"page_size": 2, "sort": finder.default_sort})
+    assert bare.status_code == sorted_.status_code == 200
+    assert bare.json()["results"] == sorted_.json()["results"] and bare.json()["count"] == sorted_.json()["count"]
+
+
 @pytest.mark.parametrize("sort", ["email", "-phone", "id; drop table", "name,id", "--name", "created_at"])
 def test_a_sort_outside_the_whitelist_is_a_400_in_the_api_and_the_default_on_the_page(acme, alice_api,
                                                                                        alice_client, sort):

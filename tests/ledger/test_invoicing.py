@@ -361,9 +361,9 @@ def test_the_contacts_email_is_opened_only_by_the_delivery(acme, monkeypatch):
 
     invoice = _invoice(acme)
     opened: list[tuple[str, str]] = []
-    real = fields._SealedAttribute._open  # every read of a sealed attribute opens through here
-    monkeypatch.setattr(fields._SealedAttribute, "_open", lambda self, sealed, company_id, row_id: opened.append(
-        (self.label, self.field.name)) or real(self, sealed, company_id, row_id))
+    real = fields._SealedAttribute.open_values  # every read of a sealed attribute opens through here
+    monkeypatch.setattr(fields._SealedAttribute, "open_values", lambda self, values, company_id: opened.extend(
+        [(self.label, self.field.name)] * len(values)) or real(self, values, company_id))
     invoicing.send_invoice(company=acme.company, actor=acme.owner, invoice=invoice)
     assert ("ledger.Contact", "email") not in opened
     outbox.sweep()

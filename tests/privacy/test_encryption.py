@@ -148,3 +148,32 @@ def test_the_fused_read_path_opens_exactly_what_the_general_one_does(acme):
                 crypto.open_at(sealed, keys.key_by_id, acme.company.pk, wrong_prefix, row)
         with pytest.raises(crypto.DecryptionError):
             crypto.open_at(sealed[:10], keys.key_by_id, acme.company.pk, prefix, 4242)
+
+
+@pytest.mark.policy("RET-2")
+def test_a_page_of_rows_is_opened_in_batches_exactly_as_reads_would(acme, monkeypatch):
+    """Issue 16: ``open_all`` (API lists) gives what reading each attribute gives, one key lookup per batch."""
+    from privacy.fields import open_all
+
+    with tenant_context(acme.company.pk):
+        for n in range(5):
+            Contact.objects.create(company=acme.company, name=f"Batch {n}", email=f"b{n}@example.com",
+                                   phone=f"+44 {n}", address="")
+        expected = [(c.pk, c.email, c.phone, c.address) for c in Contact.objects.filter(company=acme.company)]
+        lookups: list[int] = []
+        real = keys.key_by_id
+        monkeypatch.setattr(keys, "key_by_id", lambda company_id, key_id: lookups.append(key_id) or real(
+            company_id, key_id))
+        rows = list(Contact.objects.filter(company=acme.company))
+        open_all(rows, attnames={"email"})
+        assert all(row.__dict__["phone"].plaintext is None for row in rows if row.__dict__["phone"])  # not asked for
+        assert len(lookups) == 1  # one batch: one key lookup for every email of the page
+        open_all(rows)
+        assert [(c.pk, c.__dict__["email"].plaintext, c.phone, c.address) for c in rows] == expected
+        others = {name for name in ("phone", "address") for c in rows if c.__dict__[name]}
+        assert len(lookups) == 1 + len(others)  # one batch per field that holds a value
+
+        moved = list(Contact.objects.filter(company=acme.company).order_by("pk")[:2])
+        moved[0].__dict__["email"] = moved[1].__dict__["email"]  # another row's value: its place differs
+        with pytest.raises(crypto.DecryptionError):
+            open_all(moved)
