@@ -169,20 +169,21 @@ def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | N
     the key is looked up once per batch and the loop stays in ``crypto.open_many``. Raises what
     reading the attribute would (DecryptionError, KeyDestroyed). ``attnames``: only those fields.
     """
-    batches: dict[tuple[type[models.Model], str, int], list[tuple[Sealed, int]]] = {}
+    by_model: dict[type[models.Model], list[models.Model]] = {}
     for instance in instances:
-        model = type(instance)
+        by_model.setdefault(type(instance), []).append(instance)
+    for model, rows in by_model.items():
+        pk = model._meta.pk.attname
         for field in _sealed_attnames(model):
             if attnames is not None and field not in attnames:
                 continue
-            value = instance.__dict__.get(field)
-            if value.__class__ is Sealed and value.plaintext is None and value:
-                batches.setdefault((model, field, instance.company_id), []).append(  # type: ignore[attr-defined]
-                    (value, instance.pk))
-    for (model, field, company_id), pairs in batches.items():
-        descriptor: _SealedAttribute = getattr(model, field)
-        for (sealed, _row), text in zip(pairs, descriptor.open_values(pairs, company_id), strict=True):
-            sealed.plaintext = text
+            pending = [(value, row.__dict__[pk], row.__dict__["company_id"]) for row in rows
+                       if (value := row.__dict__.get(field)).__class__ is Sealed and value.plaintext is None and value]
+            for company_id in {company for _v, _r, company in pending}:
+                pairs = [(value, row_id) for value, row_id, company in pending if company == company_id]
+                for (sealed, _row), text in zip(pairs, getattr(model, field).open_values(pairs, company_id),
+                                                strict=True):
+                    sealed.plaintext = text
 
 
 @functools.cache
