@@ -18,9 +18,17 @@
    then the API contacts list alone against the stack and the floor's list alone, side by side;
 6. prints per step and endpoint class requests/s, p50/p95/p99, errors, and the peak RSS of web
    (gunicorn master and workers) and worker (Celery) sampled with psutil; where throughput stops
-   growing (the knee); and the API list against the floor (goal >= 0.8x).
+   growing (the knee); and the API list against the floor (goal >= 0.8x);
+7. horizontal scale under load (``bench/horizontal.py``): a second Celery worker instance
+   (``worker2@<host>``) beside the stack's, so two web processes and two worker instances share one
+   database, while a mix step runs a side driver sends invoices to contacts through the API, requests
+   each owner's export through its page and closes a throwaway company with its purge due now, and
+   sends each piece of work to the queue a second time; then it checks from the database, the mail
+   directory and Celery's remote control that every outbox row, export build and the purge happened
+   exactly once, and that both instances ran tasks. A failed check exits non-zero.
 
-Everything it started is stopped at the end (``make run``'s own Ctrl-C path stops the embedded servers).
+``python -m bench.load horizontal`` runs steps 1 to 3 and 7 only. Everything it started is stopped at
+the end (``make run``'s own Ctrl-C path stops the embedded servers).
 """
 
 from __future__ import annotations
@@ -245,8 +253,9 @@ class StepResult:
     failures: list[str] = field(default_factory=list)
 
 
-def _locust(scenario: str, host: str, users: int, seconds: int, state: Path, rss: Any) -> StepResult:
-    prefix = VAR_DIR / "locust" / f"{scenario}-{users}"
+def _locust(scenario: str, host: str, users: int, seconds: int, state: Path, rss: Any,
+            name: str | None = None) -> StepResult:
+    prefix = VAR_DIR / "locust" / f"{name or scenario}-{users}"
     prefix.parent.mkdir(parents=True, exist_ok=True)
     command = [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"),
                "--headless", "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
@@ -326,8 +335,9 @@ def knee(results: list[StepResult]) -> StepResult:
     return next(result for result in results if result.total.rps >= KNEE_SHARE * best)
 
 
-def run() -> None:
-    print(f"\n== Load test (Locust) of make run's stack on {VAR_DIR.relative_to(ROOT)}, with a bare DRF floor ==")
+def run(*, only_horizontal: bool = False) -> None:
+    what = "its horizontal-scale phase only" if only_horizontal else "with a bare DRF floor"
+    print(f"\n== Load test (Locust) of make run's stack on {VAR_DIR.relative_to(ROOT)}, {what} ==")
     print("   raised for this run only (one client address for every owner): "
           + ", ".join(f"{k}={v}" for k, v in RAISED_LIMITS.items()))
     stack = Stack()
@@ -349,10 +359,16 @@ def run() -> None:
         live = VAR_DIR / "load-live.json"
         live.write_text(json.dumps(prepared))
         live.chmod(0o600)  # session cookies and tokens: the bench's own owners, but still credentials
-        bare = Bare()
-        if not _wait_http(f"{bare.base}/bare/companies/{prepared['owners'][0]['company_id']}/contacts/", 60):
-            raise SystemExit(f"the bare floor did not come up; see {VAR_DIR / 'bare.log'}")
-        _measure(stack, bare, live)
+        if not only_horizontal:
+            bare = Bare()
+            if not _wait_http(f"{bare.base}/bare/companies/{prepared['owners'][0]['company_id']}/contacts/", 60):
+                raise SystemExit(f"the bare floor did not come up; see {VAR_DIR / 'bare.log'}")
+            _measure(stack, bare, live)
+            bare.stop()
+            bare = None
+        from bench import horizontal
+
+        horizontal.phase(stack, live)
     finally:
         _end_tokens(stack.base, tokens)
         if bare is not None:
@@ -504,6 +520,8 @@ def profile(paths: list[str], repeat: int) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["prepare"]:
         prepare()
+    elif sys.argv[1:] == ["horizontal"]:
+        run(only_horizontal=True)
     elif sys.argv[1:2] == ["profile"]:
         profile(sys.argv[2:], int(os.environ.get("BENCH_PROFILE_REPEAT", "200")))
     else:
