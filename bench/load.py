@@ -304,7 +304,7 @@ def _py_spy(scenario: str, users: int, seconds: int, groups: Any) -> subprocess.
     out = VAR_DIR / "py-spy" / f"{scenario}-{users}.txt"
     out.parent.mkdir(exist_ok=True)
     return subprocess.Popen([str(py_spy), "record", "--pid", str(master.pid), "--subprocesses", "--format", "raw",  # noqa: S603
-                             "--duration", str(max(1, seconds - 3)), "--rate", "200", "--nonblocking",
+                             "--duration", str(max(1, seconds - 3)), "--rate", "200", "--nonblocking", "--gil",
                              "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -366,9 +366,10 @@ def run(*, only_horizontal: bool = False) -> None:
             _measure(stack, bare, live)
             bare.stop()
             bare = None
-        from bench import horizontal
+        if os.environ.get("BENCH_LOAD_HORIZONTAL", "1") != "0":  # 0: skip it (when tuning the lists)
+            from bench import horizontal
 
-        horizontal.phase(stack, live)
+            horizontal.phase(stack, live)
     finally:
         _end_tokens(stack.base, tokens)
         if bare is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, cast
@@ -87,21 +88,41 @@ class PlannedReadSerializer(serializers.ModelSerializer):
             shown[name] = None if check_for_none is None else field.to_representation(attribute)
         return shown
 
-    def shown_attnames(self) -> set[str]:
+    def get_fields(self) -> dict[str, Field]:
+        """ModelSerializer's fields, worked out from the model once per class; each serializer gets copies.
+
+        (What DRF does for declared fields, ``copy.deepcopy``; building them from the model's
+        metadata again on every request cost twice that.)
+        """
+        built: dict[str, Field] | None = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built  # type: ignore[attr-defined]
+        return copy.deepcopy(built)
+
+    def shown_attnames(self) -> frozenset[str]:
         """The model attributes this serializer reads directly (``ShownRowsListSerializer`` opens those)."""
-        return {field.source_attrs[0] for _name, read, field in self._plan() if read is not None}
+        return frozenset(source for _name, source in self._readers() if source is not None)
 
     def _plan(self) -> Plan:
         plan: Plan | None = self.__dict__.get("_read_plan")
         if plan is None:
+            fields = self.fields
+            plan = self.__dict__["_read_plan"] = [
+                (name, None if source is None else attrgetter(source), fields[name]) for name, source in self._readers()]
+        return plan
+
+    def _readers(self) -> list[tuple[str, str | None]]:
+        """Per readable field, in order: its name and the model column it reads directly (None: DRF's path)."""
+        readers: list[tuple[str, str | None]] | None = type(self).__dict__.get("_read_sources")
+        if readers is None:
             model: type[Model] = self.Meta.model
             columns = {name for f in model._meta.concrete_fields if not f.is_relation
                        for name in (f.name, f.attname)}
-            plan = self.__dict__["_read_plan"] = [
-                (str(field.field_name),
-                 attrgetter(field.source_attrs[0]) if (type(field).get_attribute is Field.get_attribute
-                                                       and len(field.source_attrs) == 1
-                                                       and field.source_attrs[0] in columns) else None,
-                 field)
-                for field in self._readable_fields]
-        return plan
+            readers = [(str(field.field_name),
+                        field.source_attrs[0] if (type(field).get_attribute is Field.get_attribute
+                                                  and len(field.source_attrs) == 1
+                                                  and field.source_attrs[0] in columns) else None)
+                       for field in self._readable_fields]
+            type(self)._read_sources = readers  # type: ignore[attr-defined]
+        return readers
