@@ -28,7 +28,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from accounts.audit import record_event
 from accounts.exceptions import TooManyApiTokens
 from accounts.models import AuditEvent, User
-from softhelpers.rows import Selected
+from accounts.rows import Selected
 
 
 def live_tokens(*, user: User, now: datetime | None = None) -> QuerySet[AuthToken]:
@@ -76,7 +76,7 @@ class ApiTokenAuthentication(TokenAuthentication):
     The same check as knox's ``authenticate_credentials``: the tokens whose key is the token's
     prefix, an expired one deleted and skipped, the digest compared in constant time, an inactive
     user refused. Two things differ. The token and its user are read by SQL built once
-    (``softhelpers/rows.py``): through the ORM the lookup cost four times its round trip. And knox
+    (``accounts/rows.py``): through the ORM the lookup cost four times its round trip. And knox
     reads all of a user's tokens on each call to delete the expired ones, a second query on every
     request; here only the token presented is checked (an expired one is refused, and deleted as
     knox does, though the request's transaction rolls that back with the 401); expired tokens are

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import Company, Membership, User
+from accounts.rows import Selected
 from accounts.tenancy import entering_company_sql
-from softhelpers.rows import Selected
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -28,7 +28,7 @@ def membership_in(company: Company, *, membership_id: int) -> Membership | None:
 
 
 _MEMBERSHIP, _COMPANY = Selected(Membership, "m"), Selected(Company, "c")
-_RESOLVE_SQL = (  # every page and API call of a company runs it: prepared once (softhelpers/rows.py)
+_RESOLVE_SQL = (  # every page and API call of a company runs it: prepared once (accounts/rows.py)
     f"SELECT {_MEMBERSHIP.columns}, {_COMPANY.columns}, {{entering}} "  # noqa: S608  (no value in it)
     f"FROM {_MEMBERSHIP.table} JOIN {_COMPANY.table} ON {_COMPANY.column('id')} = {_MEMBERSHIP.column('company')} "
     f"WHERE {_MEMBERSHIP.column('user')} = %s AND {_MEMBERSHIP.column('company')} = %s "

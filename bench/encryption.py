@@ -28,8 +28,8 @@ from ledger.models import Contact
 from privacy import crypto, rotation
 from privacy.fields import next_ids
 from privacy.keys import active_key
+from privacy.serializers import PlannedReadSerializer
 from softhelpers import urls as project_urls
-from softhelpers.api import PlannedReadSerializer
 
 ROUNDS = 15
 REPEAT = 10

@@ -15,7 +15,7 @@ from ledger.models import (
     Invoice,
     InvoiceLine,
 )
-from softhelpers.api import PlannedReadSerializer
+from privacy.serializers import PlannedReadSerializer
 
 
 class CompanyScopedSerializer(PlannedReadSerializer):

@@ -97,7 +97,7 @@ def test_a_service_refuses_a_company_other_than_the_requests(acme, globex):
 
 
 def test_the_prepared_membership_lookup_loads_what_the_orm_loads(acme):
-    """Issue 16: the membership and company come from prepared SQL (softhelpers/rows.py), field for field."""
+    """Issue 16: the membership and company come from prepared SQL (accounts/rows.py), field for field."""
     from accounts.models import Membership
 
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""The API's planned read path (softhelpers/api.py, issue 16) shows exactly what DRF's own walk shows."""
+"""The API's planned read path (privacy/serializers.py, issue 16) shows exactly what DRF's own walk shows."""
 
 from __future__ import annotations
 
