@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark against the local servers (or DATABASE_URL).
 
-``python -m bench purge`` runs only the named ones (rls_overhead, encryption, seeding, purge, finding, load).
+``python -m bench purge`` runs only the named ones (schema, rls_overhead, encryption, seeding, purge, finding, load).
 ``load`` starts its own stack on its own var directory (``bench/load.py``), so it needs no Django here.
 """
 
@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 
-BENCHMARKS = ["rls_overhead", "encryption", "seeding", "purge", "finding", "load"]
+BENCHMARKS = ["schema", "rls_overhead", "encryption", "seeding", "purge", "finding", "load"]
 STANDALONE = {"load"}  # runs its own servers in subprocesses
 
 
