@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
-from knox.models import AuthToken
-from knox.settings import CONSTANTS
+from knox.models import AuthToken, get_token_model
+from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -64,7 +64,7 @@ def revoke(*, user: User, token_keys: list[str] | None = None, now: datetime | N
     return ended
 
 
-_TOKEN, _USER = Selected(AuthToken, "t"), Selected(User, "u")
+_TOKEN, _USER = Selected(get_token_model(), "t"), Selected(User, "u")
 _TOKEN_SQL = (f"SELECT {_TOKEN.columns}, {_USER.columns} FROM {_TOKEN.table} "  # noqa: S608  (no value in it)
               f"JOIN {_USER.table} ON {_USER.column('id')} = {_TOKEN.column('user')} "
               f"WHERE {_TOKEN.column('token_key')} = %s")
@@ -98,6 +98,8 @@ class ApiTokenAuthentication(TokenAuthentication):
             except (TypeError, binascii.Error) as exc:
                 raise AuthenticationFailed(_("Invalid token.")) from exc
             if compare_digest(digest, auth_token.digest):
+                if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                    self.renew_token(auth_token)
                 return self.validate_user(auth_token)
         raise AuthenticationFailed(_("Invalid token."))
 

@@ -35,7 +35,12 @@ class Selected(Generic[M]):
         self._columns = {name: f"{alias}.{quote(str(field.column))}"
                          for field in self.fields for name in (field.name, field.attname)}
         self.columns = ", ".join(self._columns[field.attname] for field in self.fields)
-        self._converters = [(i, field) for i, field in enumerate(self.fields) if hasattr(field, "from_db_value")]
+        self._converters = []  # what the ORM's compiler applies to each column: the backend's, then the field's
+        for i, field in enumerate(self.fields):
+            column = field.get_col(alias)
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if converters:
+                self._converters.append((i, column, converters))
 
     def column(self, name: str) -> str:
         """``alias."column"`` of the field ``name`` (its attname or name), for the WHERE clause."""
@@ -44,6 +49,7 @@ class Selected(Generic[M]):
     def load(self, row: Sequence[Any], start: int = 0) -> M:
         """The instance from ``row[start:start + width]``, as the ORM would have loaded it."""
         values = list(row[start:start + self.width])
-        for i, field in self._converters:
-            values[i] = field.from_db_value(values[i], None, connection)
+        for i, column, converters in self._converters:
+            for convert in converters:
+                values[i] = convert(values[i], column, connection)
         return self.model.from_db(connection.alias, self.attnames, values)

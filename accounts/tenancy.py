@@ -55,7 +55,6 @@ GLOBAL_TABLES_WITH_COMPANY = {
     "retention_deletioncertificate": "proof of deletion, read by the officer; survives the purge",
 }
 
-Q = TypeVar("Q", bound=models.QuerySet[Any])
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -77,12 +77,13 @@ class SecondWorker:
     """``softhelpers.run``'s worker command line as ``worker2@%h``, in its own process group."""
 
     def __init__(self) -> None:
-        from softhelpers.run import _commands
+        from softhelpers.run import _commands, _die_with_parent
 
         command = [*_commands(load.VAR_DIR, "0")["worker"], "--hostname", f"{SECOND_WORKER}@%h"]
         self.log = (load.VAR_DIR / "worker2.log").open("w")
         self.process = subprocess.Popen(command, cwd=load.ROOT, env=load._env(), stdout=self.log,  # noqa: S603
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=_die_with_parent)  # noqa: PLW1509  (gone if the bench dies)
 
     def processes(self) -> list[psutil.Process]:
         try:
@@ -283,6 +284,11 @@ def _print(mix: Any, sent: dict[str, int], asked: int, kick: dict[str, Any], ver
 # --- in the bench var dir's environment (Django set up for it) ----------------------------------------
 
 def _django() -> None:
+    """Django for the bench's own stack only: these steps seed, close and purge companies."""
+    if (os.environ.get("SOFTHELPERS_ENV") != "local" or os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL")
+            or Path(os.environ.get("SOFTHELPERS_VAR_DIR", "")).resolve() != load.VAR_DIR.resolve()):
+        raise SystemExit("bench.horizontal's steps run only in bench.load's environment (its own var directory, "
+                         "embedded servers); run `python -m bench load` or `python -m bench.load horizontal`")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "softhelpers.settings")
     from softhelpers.localservers import bootstrap
 

@@ -15,6 +15,7 @@ from ledger.models import (
     Invoice,
     InvoiceLine,
 )
+from privacy.fields import is_stored
 from privacy.serializers import PlannedReadSerializer
 
 
@@ -96,7 +97,7 @@ class BankConnectionSerializer(CompanyScopedSerializer):
         read_only_fields = ["status", "last_import_at"]
 
     def get_has_credentials(self, connection: BankConnection) -> bool:
-        return bool(connection.credentials)
+        return is_stored(connection, "credentials")  # without opening them
 
     def create(self, validated_data: dict[str, Any]) -> BankConnection:
         return services.connect_bank(

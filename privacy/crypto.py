@@ -103,12 +103,6 @@ def place_prefix(company_id: int, model: str, field: str) -> bytes:
     return b"sh1|%d|%b|%b|" % (company_id, model.encode(), field.encode())
 
 
-def open_at(sealed: bytes, key_by_id: Callable[[int, int], DataKey], company_id: int, prefix: bytes,
-            row_id: int) -> str:
-    """``open_sealed`` for reading one model field: ``open_many`` of one value."""
-    return open_many([(sealed, row_id)], key_by_id, company_id, prefix)[0]
-
-
 def open_many(values: Iterable[tuple[bytes, int]], key_by_id: Callable[[int, int], DataKey], company_id: int,
               prefix: bytes) -> list[str]:
     """Open ``(sealed, row id)`` pairs of one company, model and field (issue 16: near-plain cost).

@@ -162,6 +162,12 @@ def sealed_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if getattr(f, "sealed", False)]
 
 
+def is_stored(instance: models.Model, name: str) -> bool:
+    """Whether a sealed field holds a value, known without opening it (the empty string is stored as nothing)."""
+    value = instance.__dict__[name] if name in instance.__dict__ else getattr(instance, name)
+    return bool(value)
+
+
 def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | None = None) -> None:
     """Open every sealed value of ``instances`` not read yet: what reading each attribute does, in batches.
 
@@ -171,7 +177,8 @@ def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | N
     """
     by_model: dict[type[models.Model], list[models.Model]] = {}
     for instance in instances:
-        by_model.setdefault(type(instance), []).append(instance)
+        if isinstance(instance, models.Model):  # (a serializer may show validated data, dicts: nothing sealed)
+            by_model.setdefault(type(instance), []).append(instance)
     for model, rows in by_model.items():
         pk = model._meta.pk.attname
         for field in _sealed_attnames(model):

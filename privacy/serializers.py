@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import Model
 from django.db.models.manager import BaseManager
@@ -29,7 +29,9 @@ class ShownRowsListSerializer(serializers.ListSerializer):
     """
 
     def to_representation(self, data: Any) -> list[Any]:
-        child = cast(PlannedReadSerializer, self.child)
+        child = self.child
+        if not isinstance(child, PlannedReadSerializer):  # (a Meta shared with a plain serializer)
+            return super().to_representation(data)
         rows = list(data.all() if isinstance(data, BaseManager) else data)
         open_all(rows, attnames=child.shown_attnames())
         return [child.to_representation(row) for row in rows]
@@ -46,7 +48,12 @@ class PlannedReadSerializer(serializers.ModelSerializer):
     source is one of the model's own columns is read here with ``attrgetter``; every other field
     (relations, dotted or callable sources, nested serializers) keeps DRF's own path, and every
     value is still formatted by its field's ``to_representation``. Lists of it use
-    ``ShownRowsListSerializer``.
+    ``ShownRowsListSerializer``. One difference: a direct column read that fails (it cannot, for a
+    loaded row's own column) raises, where DRF would show the field's default or skip it.
+
+    The model's fields are built once per class (``get_fields``), so a subclass's ``get_fields``
+    may change the copies it gets (``CompanyScopedSerializer`` sets per-company querysets) but
+    must not rely on the context to decide which fields exist.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -98,16 +105,22 @@ class PlannedReadSerializer(serializers.ModelSerializer):
         return plan
 
     def _readers(self) -> list[tuple[str, str | None]]:
-        """Per readable field, in order: its name and the model column it reads directly (None: DRF's path)."""
-        readers: list[tuple[str, str | None]] | None = type(self).__dict__.get("_read_sources")
+        """Per readable field, in order: its name and the model column it reads directly (None: DRF's path).
+
+        Worked out once per class and set of fields (a serializer may drop or add fields per instance).
+        """
+        readable = list(self._readable_fields)
+        known: dict[tuple[str, ...], list[tuple[str, str | None]]] = type(self).__dict__.get("_read_sources", {})
+        names = tuple(str(field.field_name) for field in readable)
+        readers = known.get(names)
         if readers is None:
             model: type[Model] = self.Meta.model
             columns = {name for f in model._meta.concrete_fields if not f.is_relation
                        for name in (f.name, f.attname)}
-            readers = [(str(field.field_name),
+            readers = [(name,
                         field.source_attrs[0] if (type(field).get_attribute is Field.get_attribute
                                                   and len(field.source_attrs) == 1
                                                   and field.source_attrs[0] in columns) else None)
-                       for field in self._readable_fields]
-            type(self)._read_sources = readers  # type: ignore[attr-defined]
+                       for name, field in zip(names, readable, strict=True)]
+            type(self)._read_sources = {**known, names: readers}  # type: ignore[attr-defined]
         return readers

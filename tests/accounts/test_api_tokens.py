@@ -156,3 +156,22 @@ def test_the_prepared_token_check_loads_the_token_and_user_the_orm_loads(acme, a
     user_fields = [f.attname for f in type(user)._meta.concrete_fields]
     assert [getattr(user, name) for name in user_fields] == [getattr(stored.user, name) for name in user_fields]
     assert auth_token.user is user and not auth_token._state.adding  # a loaded row: logout can delete it
+
+
+def test_tokens_sharing_a_key_prefix_are_each_checked_by_their_digest(acme, api_client, monkeypatch):
+    """knox's loop, kept: an expired token with the same prefix is skipped and deleted, a wrong digest refused."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from knox.crypto import hash_token
+    from knox.settings import CONSTANTS
+
+    token = _token(api_client)
+    key = token[:CONSTANTS.TOKEN_KEY_LENGTH]
+    twin = key + "f" * (len(token) - len(key))  # same key prefix, another secret
+    AuthToken.objects.bulk_create([AuthToken(digest=hash_token(twin), token_key=key, user=acme.owner,
+                                             expiry=timezone.now() - timedelta(minutes=1))])
+    assert _works(api_client, token)  # the expired twin is skipped, the real one found by its digest
+    assert not _works(api_client, twin)  # expired
+    AuthToken.objects.filter(digest=hash_token(twin)).update(expiry=timezone.now() + timedelta(hours=1))
+    assert _works(api_client, twin) and _works(api_client, token)  # each by its own digest

@@ -108,3 +108,16 @@ def test_the_prepared_membership_lookup_loads_what_the_orm_loads(acme):
         fields = [f.attname for f in type(expected)._meta.concrete_fields]
         assert [getattr(instance, name) for name in fields] == [getattr(expected, name) for name in fields]
         assert not instance._state.adding
+
+
+def test_a_closed_companys_lookup_enters_no_company(acme):
+    from django.http import Http404
+
+    from retention import services as retention_services
+    from retention.models import ScheduledPurge
+
+    retention_services.close_company(company=acme.company, actor=acme.owner, reason=ScheduledPurge.Reason.OWNER)
+    with transaction.atomic():
+        with pytest.raises(Http404):
+            resolve_membership(user=acme.owner, company_id=acme.company.pk)
+        assert current_company_id() is None

@@ -249,16 +249,29 @@ def test_a_list_without_parameters_is_the_list_in_its_default_sort(acme, alice_a
     """Issue 16: no finder is built for a bare list; it answers what the finder gives for the default sort."""
     from ledger import filters
 
-    add_contacts(acme, "Ada", "Zed", "Mia")
+    ada, zed, mia = add_contacts(acme, "Ada", "Zed", "Mia")
     add_transactions(acme, [{"description": f"Row {n}", "amount": Decimal(n), "booked_on": DAY - timedelta(days=n)}
                             for n in range(3)])
+    add_invoices(acme, [{"number": f"D-{n}", "contact": contact, "status": "draft",
+                         "issue_date": DAY - timedelta(days=n), "total": Decimal(n + 1)}
+                        for n, contact in enumerate((zed, ada, mia))])
+    accounts = [services.create_record(company=acme.company, model=BankAccount, actor=acme.owner,
+                                       fields={"name": name, "bank_name": "Bank", "holder_name": "Holder", "account_number": "GB00 0000",
+                                               "currency": "EUR"}) for name in ("Zeta", "Alpha", "Mu")]
+    for n, account in enumerate(accounts):
+        services.connect_bank(company=acme.company, actor=acme.owner, bank_account_id=account.pk,
+                              provider=f"Provider {n}", login_name="login", credentials="secret")
     finder = {"contacts": filters.ContactFinder, "invoices": filters.InvoiceFinder,
               "bank-accounts": filters.BankAccountFinder, "bank-connections": filters.BankConnectionFinder,
               "bank-transactions": filters.BankTransactionFinder}[resource]
-    bare = alice_api.get(url(acme, resource), {"page_size": 2})
-    sorted_ = alice_api.get(url(acme, resource), {"page_size": 2, "sort": finder.default_sort})
-    assert bare.status_code == sorted_.status_code == 200
+    bare = alice_api.get(url(acme, resource), {"page_size": 3})
+    sorted_ = alice_api.get(url(acme, resource), {"page_size": 3, "sort": finder.default_sort})
+    reverse = alice_api.get(url(acme, resource), {"page_size": 3, "sort": "-" + finder.default_sort.lstrip("-")
+                                                  if not finder.default_sort.startswith("-")
+                                                  else finder.default_sort.lstrip("-")})
+    assert bare.status_code == sorted_.status_code == reverse.status_code == 200
     assert bare.json()["results"] == sorted_.json()["results"] and bare.json()["count"] == sorted_.json()["count"]
+    assert bare.json()["results"] != reverse.json()["results"]  # the rows differ in that order: a real check
 
 
 @pytest.mark.parametrize("sort", ["email", "-phone", "id; drop table", "name,id", "--name", "created_at"])

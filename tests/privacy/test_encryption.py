@@ -135,19 +135,19 @@ def test_loaded_value_stays_sealed_until_read_and_saves_without_resealing(acme):
 
 @pytest.mark.policy("RET-2")
 def test_the_fused_read_path_opens_exactly_what_the_general_one_does(acme):
-    """Issue 16: ``open_at`` (every attribute read) binds the same place as ``open_sealed``; no guarantee is lost."""
+    """Issue 16: ``open_many`` (every attribute read, every page) binds the same place as ``open_sealed``."""
     with tenant_context(acme.company.pk):
         key = keys.active_key(acme.company.pk)
         place = crypto.Place(acme.company.pk, "ledger.Contact", "email", 4242)
         sealed = crypto.seal("zoë@example.com", key=key, place=place)
         prefix = crypto.place_prefix(acme.company.pk, "ledger.Contact", "email")
-        assert crypto.open_at(sealed, keys.key_by_id, acme.company.pk, prefix, 4242) == "zoë@example.com"
+        assert crypto.open_many([(sealed, 4242)], keys.key_by_id, acme.company.pk, prefix) == ["zoë@example.com"]
         assert crypto.open_sealed(sealed, key=key, place=place) == "zoë@example.com"
         for wrong_prefix, row in ((prefix, 4243), (crypto.place_prefix(acme.company.pk, "ledger.Contact", "phone"), 4242)):
             with pytest.raises(crypto.DecryptionError):
-                crypto.open_at(sealed, keys.key_by_id, acme.company.pk, wrong_prefix, row)
+                crypto.open_many([(sealed, row)], keys.key_by_id, acme.company.pk, wrong_prefix)
         with pytest.raises(crypto.DecryptionError):
-            crypto.open_at(sealed[:10], keys.key_by_id, acme.company.pk, prefix, 4242)
+            crypto.open_many([(sealed[:10], 4242)], keys.key_by_id, acme.company.pk, prefix)
 
 
 @pytest.mark.policy("RET-2")
@@ -177,3 +177,23 @@ def test_a_page_of_rows_is_opened_in_batches_exactly_as_reads_would(acme, monkey
         moved[0].__dict__["email"] = moved[1].__dict__["email"]  # another row's value: its place differs
         with pytest.raises(crypto.DecryptionError):
             open_all(moved)
+
+
+
+@pytest.mark.policy("RET-2")
+def test_rows_of_two_companies_are_opened_each_with_its_own_key(acme, globex):
+    from privacy.fields import open_all
+
+    with tenant_context(acme.company.pk):
+        ours = list(Contact.objects.filter(company=acme.company))
+    with tenant_context(globex.company.pk):
+        theirs = list(Contact.objects.filter(company=globex.company))
+    expected = [(c.pk, c.email) for c in [*ours, *theirs]]
+    with tenant_context(acme.company.pk):
+        ours = list(Contact.objects.filter(company=acme.company))
+    with tenant_context(globex.company.pk):
+        theirs = list(Contact.objects.filter(company=globex.company))
+    mixed = [*ours, *theirs]
+    open_all(mixed)
+    assert [(c.pk, c.__dict__["email"].plaintext) for c in mixed] == expected
+    assert all(c.email for c in mixed)
