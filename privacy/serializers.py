@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import UTC
 from operator import attrgetter
 from typing import Any
 
+from django.db import models
 from django.db.models import Model
 from django.db.models.manager import BaseManager
 from rest_framework import serializers
@@ -40,6 +42,15 @@ class ShownRowsListSerializer(serializers.ListSerializer):
 Plan = list[tuple[str, Callable[[Any], Any] | None, Field]]
 
 
+class UtcDateTimeField(serializers.DateTimeField):
+    """Timestamps in UTC, ``…Z``: what the API always showed (TIME_ZONE is UTC and no view activates another),
+    now said once instead of asked of the thread's current timezone for every value (issue 16)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(*args, **kwargs)
+
+
 class PlannedReadSerializer(serializers.ModelSerializer):
     """DRF's ``to_representation`` with the walk over the fields planned once per serializer (issue 16).
 
@@ -55,6 +66,9 @@ class PlannedReadSerializer(serializers.ModelSerializer):
     may change the copies it gets (``CompanyScopedSerializer`` sets per-company querysets) but
     must not rely on the context to decide which fields exist.
     """
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.DateTimeField: UtcDateTimeField}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

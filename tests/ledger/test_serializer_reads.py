@@ -38,3 +38,16 @@ def test_every_ledger_serializer_shows_what_drfs_walk_shows(acme, serializer_cla
         assert type(serializer_class(many=True, context=context)).__name__ == "ShownRowsListSerializer"
         assert ours == theirs and all(any(value not in (None, "", []) for value in row.values()) for row in ours)
         assert serializer_class(rows[0], context=context).data == theirs[0]
+
+
+def test_api_timestamps_are_utc_whatever_timezone_is_active(acme):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    with tenant_context(acme.company.pk):
+        contact = Contact.objects.get(pk=acme.contact.pk)
+        with timezone.override(ZoneInfo("Asia/Karachi")):
+            shown = serializers.ContactSerializer(contact, context={"company": acme.company}).data["created_at"]
+    assert shown.endswith("Z") and datetime.fromisoformat(shown) == contact.created_at
