@@ -175,22 +175,24 @@ def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | N
     the key is looked up once per batch and the loop stays in ``crypto.open_many``. Raises what
     reading the attribute would (DecryptionError, KeyDestroyed). ``attnames``: only those fields.
     """
-    by_model: dict[type[models.Model], list[models.Model]] = {}
+    by_model: dict[type[models.Model], list[dict[str, Any]]] = {}
     for instance in instances:
         if isinstance(instance, models.Model):  # (a serializer may show validated data, dicts: nothing sealed)
-            by_model.setdefault(type(instance), []).append(instance)
+            by_model.setdefault(type(instance), []).append(instance.__dict__)
     for model, rows in by_model.items():
         pk = model._meta.pk.attname
+        companies = {row["company_id"] for row in rows}
         for field in _sealed_attnames(model):
             if attnames is not None and field not in attnames:
                 continue
-            pending = [(value, row.__dict__[pk], row.__dict__["company_id"]) for row in rows
-                       if (value := row.__dict__.get(field)).__class__ is Sealed and value.plaintext is None and value]
-            for company_id in {company for _v, _r, company in pending}:
-                pairs = [(value, row_id) for value, row_id, company in pending if company == company_id]
-                for (sealed, _row), text in zip(pairs, getattr(model, field).open_values(pairs, company_id),
-                                                strict=True):
-                    sealed.plaintext = text
+            for company_id in companies:
+                pending = [(value, row[pk]) for row in rows
+                           if (value := row.get(field)).__class__ is Sealed and value.plaintext is None and value
+                           and (len(companies) == 1 or row["company_id"] == company_id)]
+                if pending:
+                    for (sealed, _row), text in zip(pending, getattr(model, field).open_values(pending, company_id),
+                                                    strict=True):
+                        sealed.plaintext = text
 
 
 @functools.cache
