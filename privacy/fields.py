@@ -175,23 +175,23 @@ def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | N
     the key is looked up once per batch and the loop stays in ``crypto.open_many``. Raises what
     reading the attribute would (DecryptionError, KeyDestroyed). ``attnames``: only those fields.
     """
-    by_model: dict[type[models.Model], list[dict[str, Any]]] = {}
+    by_model: dict[type[models.Model], list[tuple[dict[str, Any], int, int]]] = {}
     for instance in instances:
         if isinstance(instance, models.Model):  # (a serializer may show validated data, dicts: nothing sealed)
-            by_model.setdefault(type(instance), []).append(instance.__dict__)
+            by_model.setdefault(type(instance), []).append(
+                (instance.__dict__, instance.company_id, instance.pk))  # type: ignore[attr-defined]
     for model, rows in by_model.items():
-        pk = model._meta.pk.attname
-        companies = {row["company_id"] for row in rows}
+        companies = {company_id for _values, company_id, _pk in rows}
         for field in _sealed_attnames(model):
             if attnames is not None and field not in attnames:
                 continue
             for company_id in companies:
-                pending = [(value, row[pk]) for row in rows
-                           if (value := row.get(field)).__class__ is Sealed and value.plaintext is None and value
-                           and (len(companies) == 1 or row["company_id"] == company_id)]
+                pending = [(value, pk) for values, company, pk in rows
+                           if (value := values.get(field)).__class__ is Sealed and value.plaintext is None and value
+                           and (len(companies) == 1 or company == company_id)]
                 if pending:
-                    for (sealed, _row), text in zip(pending, getattr(model, field).open_values(pending, company_id),
-                                                    strict=True):
+                    for (sealed, _pk), text in zip(pending, getattr(model, field).open_values(pending, company_id),
+                                                   strict=True):
                         sealed.plaintext = text
 
 
