@@ -170,9 +170,10 @@ def parent_reference(to: str | type[models.Model], *, related_name: str) -> mode
 
 
 def tenant_models() -> list[type[models.Model]]:
+    """The tenant tables the migrations own (an unmanaged model, such as a benchmark's twin, is not one)."""
     from django.apps import apps
 
-    return [m for m in apps.get_models() if issubclass(m, TenantModel)]
+    return [m for m in apps.get_models() if issubclass(m, TenantModel) and m._meta.managed]
 
 
 class EnableTenantRLS(Operation):

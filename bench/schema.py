@@ -1,7 +1,8 @@
 """The live schema against the rules a distributed PostgreSQL (Citus) needs (issue 16), in ``make bench``.
 
 Not a timing: the same check as ``tests/ops/test_distribution_ready.py`` and ``manage.py citus_plan``
-(``accounts.distribution.schema_violations``), run on the database the benchmarks use, so the
+(``accounts.distribution.schema_violations``), run on the in-process benchmarks' database (``var/``
+or ``DATABASE_URL``; the load test's ``var/bench-load`` is built by the same migrations), so the
 bench's report says whether the schema it measured is one Citus accepts. Exits non-zero when not.
 """
 

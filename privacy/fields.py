@@ -164,8 +164,11 @@ def sealed_fields(model: type[models.Model]) -> list[models.Field]:
 
 def is_stored(instance: models.Model, name: str) -> bool:
     """Whether a sealed field holds a value, known without opening it (the empty string is stored as nothing)."""
-    value = instance.__dict__[name] if name in instance.__dict__ else getattr(instance, name)
-    return bool(value)
+    if name in instance.__dict__:
+        return bool(instance.__dict__[name])
+    # Deferred: read the column itself (refresh_from_db would go through the attribute, and open it).
+    stored = type(instance)._base_manager.filter(pk=instance.pk).values_list(name, flat=True).first()
+    return bool(stored)
 
 
 def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | None = None) -> None:
@@ -175,24 +178,25 @@ def open_all(instances: Sequence[models.Model], *, attnames: Collection[str] | N
     the key is looked up once per batch and the loop stays in ``crypto.open_many``. Raises what
     reading the attribute would (DecryptionError, KeyDestroyed). ``attnames``: only those fields.
     """
-    by_model: dict[type[models.Model], list[tuple[dict[str, Any], int, int]]] = {}
+    by_model: dict[type[models.Model], list[models.Model]] = {}
     for instance in instances:
         if isinstance(instance, models.Model):  # (a serializer may show validated data, dicts: nothing sealed)
-            by_model.setdefault(type(instance), []).append(
-                (instance.__dict__, instance.company_id, instance.pk))  # type: ignore[attr-defined]
+            by_model.setdefault(type(instance), []).append(instance)
     for model, rows in by_model.items():
-        companies = {company_id for _values, company_id, _pk in rows}
-        for field in _sealed_attnames(model):
-            if attnames is not None and field not in attnames:
-                continue
-            for company_id in companies:
-                pending = [(value, pk) for values, company, pk in rows
-                           if (value := values.get(field)).__class__ is Sealed and value.plaintext is None and value
-                           and (len(companies) == 1 or company == company_id)]
-                if pending:
-                    for (sealed, _pk), text in zip(pending, getattr(model, field).open_values(pending, company_id),
-                                                   strict=True):
-                        sealed.plaintext = text
+        fields = [field for field in _sealed_attnames(model) if attnames is None or field in attnames]
+        pk = model._meta.pk.attname
+        for field in fields:
+            batches: dict[int, list[tuple[Sealed, int]]] = {}
+            for row in rows:
+                values = row.__dict__
+                value = values.get(field)
+                if value.__class__ is Sealed and value.plaintext is None and value:
+                    company_id = values["company_id"] if "company_id" in values else row.company_id  # type: ignore[attr-defined]
+                    batches.setdefault(company_id, []).append((value, values[pk] if pk in values else row.pk))
+            for company_id, pairs in batches.items():
+                for (sealed, _pk), text in zip(pairs, getattr(model, field).open_values(pairs, company_id),
+                                               strict=True):
+                    sealed.plaintext = text
 
 
 @functools.cache

@@ -197,3 +197,23 @@ def test_rows_of_two_companies_are_opened_each_with_its_own_key(acme, globex):
     open_all(mixed)
     assert [(c.pk, c.__dict__["email"].plaintext) for c in mixed] == expected
     assert all(c.email for c in mixed)
+
+
+def test_a_batch_opens_rows_whose_company_column_was_not_loaded(acme):
+    from privacy.fields import open_all
+
+    with tenant_context(acme.company.pk):
+        expected = {c.pk: c.email for c in Contact.objects.filter(company=acme.company)}
+        rows = list(Contact.objects.filter(company=acme.company).only("pk", "email"))
+        open_all(rows)
+        assert {c.pk: c.__dict__["email"].plaintext for c in rows} == expected
+
+
+def test_whether_credentials_are_stored_is_known_without_opening_them(acme, monkeypatch):
+    from privacy import fields
+
+    monkeypatch.setattr(fields._SealedAttribute, "open_values", lambda *args: pytest.fail("opened"))
+    with tenant_context(acme.company.pk):
+        loaded = BankConnection.objects.get(pk=acme.bank_connection.pk)
+        deferred = BankConnection.objects.defer("credentials").get(pk=acme.bank_connection.pk)
+        assert fields.is_stored(loaded, "credentials") is fields.is_stored(deferred, "credentials") is True
