@@ -41,7 +41,6 @@ import json
 import os
 import random
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -73,8 +72,10 @@ def _hostnames() -> list[str]:
 
 # --- the main process: the second worker, the side driver, the table ----------------------------------
 
-class SecondWorker:
-    """``softhelpers.run``'s worker command line as ``worker2@%h``, in its own process group."""
+class SecondWorker(load.ProcessGroup):
+    """``softhelpers.run``'s worker command line as ``worker2@%h``, in its own process group.
+
+    Stopped as a group: SIGTERM is Celery's warm shutdown, so its tasks finish first."""
 
     def __init__(self) -> None:
         from softhelpers.run import _commands, _die_with_parent
@@ -84,25 +85,6 @@ class SecondWorker:
         self.process = subprocess.Popen(command, cwd=load.ROOT, env=load._env(), stdout=self.log,  # noqa: S603
                                         stderr=subprocess.STDOUT, start_new_session=True,
                                         preexec_fn=_die_with_parent)  # noqa: PLW1509  (gone if the bench dies)
-
-    def processes(self) -> list[psutil.Process]:
-        try:
-            master = psutil.Process(self.process.pid)
-            return [master, *master.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
-    def stop(self) -> None:
-        """SIGTERM to the group (Celery's warm shutdown), SIGKILL to what is left after 30 s."""
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.log.close()
 
 
 def _in_env(step: str, timeout: float, **extra: str) -> dict[str, Any]:

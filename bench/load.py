@@ -139,7 +139,33 @@ class Stack:
         self.log.close()
 
 
-class Bare:
+class ProcessGroup:
+    """A command started in its own process group (``self.process``, logging to ``self.log``)."""
+
+    process: subprocess.Popen[bytes]
+    log: Any
+
+    def processes(self) -> list[psutil.Process]:
+        try:
+            master = psutil.Process(self.process.pid)
+            return [master, *master.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, *, grace: float = 30) -> None:
+        """SIGTERM to the group, SIGKILL to what is left after ``grace`` seconds."""
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=grace)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.log.close()
+
+
+class Bare(ProcessGroup):
     """The floor under gunicorn, same workers and threads as ``softhelpers.run`` gives the stack."""
 
     def __init__(self) -> None:
@@ -152,21 +178,6 @@ class Bare:
              "--access-logfile", "-"],
             cwd=ROOT, env=_env(DJANGO_SETTINGS_MODULE="bench.bare_settings"), stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True)
-
-    def processes(self) -> list[psutil.Process]:
-        try:
-            master = psutil.Process(self.process.pid)
-            return [master, *master.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
 
 
 class PeakRss(threading.Thread):

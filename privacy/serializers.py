@@ -108,7 +108,7 @@ class PlannedReadSerializer(serializers.ModelSerializer):
 
     def shown_attnames(self) -> frozenset[str]:
         """The model attributes this serializer reads directly (``ShownRowsListSerializer`` opens those)."""
-        return frozenset(source for _name, source in self._readers() if source is not None)
+        return frozenset(field.source_attrs[0] for _name, read, field in self._plan() if read is not None)
 
     def _plan(self) -> Plan:
         plan: Plan | None = self.__dict__.get("_read_plan")

@@ -199,6 +199,7 @@ def test_rows_of_two_companies_are_opened_each_with_its_own_key(acme, globex):
     assert all(c.email for c in mixed)
 
 
+@pytest.mark.policy("RET-2")
 def test_a_batch_opens_rows_whose_company_column_was_not_loaded(acme):
     from privacy.fields import open_all
 
@@ -209,6 +210,7 @@ def test_a_batch_opens_rows_whose_company_column_was_not_loaded(acme):
         assert {c.pk: c.__dict__["email"].plaintext for c in rows} == expected
 
 
+@pytest.mark.policy("SHR-1")
 def test_whether_credentials_are_stored_is_known_without_opening_them(acme, monkeypatch):
     from privacy import fields
 
